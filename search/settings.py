@@ -1,0 +1,84 @@
+"""One typed settings object, from (lowest to highest priority) defaults, an optional
+``caselib.toml`` in the project root, and ``CASELIB_*`` environment variables.
+
+Nothing reads settings at import time: faces call `load_settings()` once and pass the
+object down (`create_app(settings)`, `build(settings)`…).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from search.errors import ConfigError
+
+ENV_PREFIX = "CASELIB_"
+CONFIG_NAME = "caselib.toml"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path = Field(default_factory=Path.cwd, description="项目根目录（含 cases/、docs/、mkdocs.yml）")
+    model: str = Field("embedded", description="检索模型：embedded（内置，离线）或任意 sentence-transformers 模型名/路径")
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "caselib", description="转换后的内置模型等缓存，位于仓库之外")
+    index_dir: Path | None = Field(None, description="索引目录，默认 <root>/.caselib/index")
+    site_dir: Path | None = Field(None, description="站点输出目录，默认 <root>/site")
+    host: str = Field("127.0.0.1", description="服务监听地址；默认只接受本机访问")
+    port: int = Field(8000, ge=1, le=65535)
+    token: str | None = Field(None, description="写操作/重载接口的令牌；未设置时只接受本机调用")
+    log_searches: bool = Field(True, description="是否在本地记录检索日志（已脱敏）")
+    max_k: int = Field(20, ge=1, le=100, description="单次检索最多返回的案例数")
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".caselib"
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.state_dir / "index"
+
+    @property
+    def site_path(self) -> Path:
+        return self.site_dir or self.root / "site"
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / "search-log.sqlite3"
+
+
+def load_settings(root: Path | None = None, env: dict[str, str] | None = None, **overrides) -> Settings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    root = Path(root or env.get(ENV_PREFIX + "ROOT") or Path.cwd()).resolve()
+    config = root / CONFIG_NAME
+    if config.is_file():
+        try:
+            values.update(tomllib.loads(config.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{config}: 配置文件格式错误：{e} — 按 TOML 格式改正，或删除该文件使用默认值") from e
+    for name in Settings.model_fields:
+        key = ENV_PREFIX + name.upper()
+        if key in env and env[key] != "":
+            values[name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["root"] = root
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(
+            f"设置 {field} 的值“{err.get('input')}”无效：{err['msg']} — 检查环境变量 {ENV_PREFIX}{field.upper()} 或 {CONFIG_NAME}"
+        ) from e
