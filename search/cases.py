@@ -320,7 +320,7 @@ def _split_sections(lines: list[str], body_start: int, problem) -> dict[str, Sec
             flush()
             current, buf = (s[3:].strip(), i + 1), []
             if current[0] not in SECTIONS:
-                close = difflib.get_close_matches(current[0], SECTIONS, n=1)
+                close = difflib.get_close_matches(current[0], SECTIONS, n=1, cutoff=0.5)
                 hint = f"是不是“{close[0]}”？" if close else ""
                 problem(i + 1, f"未知章节“## {current[0]}”", f"{hint}正文只用这些二级标题：{'、'.join(SECTIONS)}；小标题请用 ###")
         elif current:
@@ -331,10 +331,11 @@ def _split_sections(lines: list[str], body_start: int, problem) -> dict[str, Sec
 
 def _check_sections(sections: dict[str, Section], problem, n_lines: int) -> None:
     present = [t for t in sections if t in SECTIONS]
-    for title in SECTIONS:
+    for i, title in enumerate(SECTIONS):
         if title not in sections:
-            problem(n_lines if not sections else max(s.line for s in sections.values()),
-                    f"缺少必填章节“## {title}”", f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
+            # point at where it belongs: the next section that is present, else the end
+            later = [sections[t].line for t in SECTIONS[i + 1 :] if t in sections]
+            problem(later[0] if later else n_lines, f"缺少必填章节“## {title}”", f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
         elif not sections[title].text:
             problem(sections[title].line, f"章节“## {title}”是空的", "把内容写上；写不出来的部分请说明“尚不清楚”")
     expected = [t for t in SECTIONS if t in present]

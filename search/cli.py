@@ -66,6 +66,124 @@ def check(ctx):
     click.echo(f"全部 {len(report.cases)} 个案例校验通过。")
 
 
+@cli.command()
+@click.option("--quiet", is_flag=True, help="不显示进度条")
+@click.pass_context
+@_domain_errors
+def index(ctx, quiet):
+    """建立或更新检索索引（只重新编码有改动的案例）。"""
+    from search import pipeline
+
+    settings = _settings(ctx)
+    click.echo(f"加载模型 {settings.model} …", err=True)
+    result = pipeline.index(settings, progress=not quiet)
+    click.echo(_index_summary(result))
+
+
+def _index_summary(result) -> str:
+    if not result.changed:
+        return f"索引已是最新：{result.n_cases} 个案例，{result.n_chunks} 个片段，未改动。"
+    parts = [f"新增 {len(result.added)}", f"更新 {len(result.updated)}", f"删除 {len(result.removed)}", f"未变 {result.unchanged}"]
+    return (f"索引已更新：{result.n_cases} 个案例，{result.n_chunks} 个片段（{'，'.join(parts)}；"
+            f"编码 {result.embedded_chunks} 个片段），用时 {result.seconds:.1f} 秒。")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", type=click.IntRange(1, 100), default=5, show_default=True, help="返回案例数")
+@click.option("--category", help="只看某一类别，如 设施设备")
+@click.option("--level", help="只看某一等级，如 重大")
+@click.option("--tag", "tags", multiple=True, help="只看带这个标签的案例，可重复")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True, help="检索方式")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 /api/search 相同的结构）")
+@click.pass_context
+@_domain_errors
+def search(ctx, query, k, category, level, tags, mode, as_json):
+    """检索相似案例，如：caselib search "暖气不热，业主很生气"。"""
+    import json
+
+    from search import pipeline
+
+    searcher = pipeline.open_searcher(_settings(ctx))
+    result = searcher.search(query, k=k, category=category, level=level, tags=list(tags), mode=mode)
+    if as_json:
+        payload = {"query": query, "took_ms": round(result.took_ms, 2), "results": [h.as_dict() for h in result.hits]}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not result.hits:
+        click.echo("没有找到相关案例。先按投诉接待的基本步骤处理：致歉、记录、承诺回复时间。")
+        return
+    for i, h in enumerate(result.hits, 1):
+        r = h.record
+        click.echo(click.style(f"{i}. {r.title}", bold=True) + f"  [{r.level}·{r.category}] {r.slug}")
+        click.echo(f"   {h.section}：{_marked(h.snippet, h.highlights)}")
+        click.echo(f"   先说：{r.say}")
+    click.echo(click.style(f"（{result.took_ms:.0f} ms）", dim=True))
+
+
+def _marked(snippet: str, marks) -> str:
+    out, pos = [], 0
+    for a, b in marks:
+        out += [snippet[pos:a], click.style(snippet[a:b], fg="red", bold=True)]
+        pos = b
+    out.append(snippet[pos:])
+    return "".join(out)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--misses", is_flag=True, help="列出首位没有命中的查询")
+@click.pass_context
+@_domain_errors
+def eval_(ctx, file, misses):
+    """在评测集上比较 BM25、向量、混合检索：hit@1、hit@3、MRR。"""
+    from pathlib import Path
+
+    from search import pipeline
+    from search.evaluate import evaluate, load_queries
+
+    queries = load_queries(Path(file))
+    scores = evaluate(pipeline.open_searcher(_settings(ctx)), queries)
+    click.echo(f"{len(queries)} 条查询")
+    click.echo(f"{'方式':<8}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+    for s in scores:
+        click.echo(f"{s.mode:<8}{s.hit1:>8.3f}{s.hit3:>8.3f}{s.mrr:>8.3f}")
+    if misses:
+        for s in scores:
+            for q, rel, got in s.misses:
+                click.echo(f"[{s.mode}] {q}  应为 {rel}  实得 {got}")
+
+
+@cli.command()
+@click.option("--quiet", is_flag=True, help="不显示进度条")
+@click.pass_context
+@_domain_errors
+def build(ctx, quiet):
+    """校验 → 更新索引 → 生成站点；任何一步失败都保留上一次的索引和站点。"""
+    from search import pipeline
+
+    names = {"check": "1/3 校验案例", "index": "2/3 更新索引", "site": "3/3 生成站点"}
+    summary = pipeline.build(_settings(ctx), progress=not quiet, on_stage=lambda s: click.echo(names[s] + " …", err=True))
+    click.echo(_index_summary(summary.index))
+    click.echo(f"站点已生成：{summary.site}（共用时 {summary.seconds:.1f} 秒）")
+
+
+@cli.command()
+@click.option("--host", default=None, help="监听地址（默认 127.0.0.1，只接受本机访问）")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 8000）")
+@click.pass_context
+@_domain_errors
+def serve(ctx, host, port):
+    """启动服务：站点在 /，检索接口在 /api，接口文档在 /docs。"""
+    import uvicorn
+
+    from search.api import create_app
+
+    settings = _settings(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    click.echo(f"物业客服案例库：http://{settings.host}:{settings.port}/  （Ctrl+C 停止）", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
 def main() -> None:
     cli(prog_name="caselib")
 

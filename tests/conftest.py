@@ -1,0 +1,104 @@
+"""Shared fixtures: tiny case libraries in tmp_path, a fast fake encoder, the real model once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+GOOD_CASE = """---
+id: C0901
+title: 测试案例：电梯停运业主投诉
+date: "2024-03"
+category: 突发事件
+level: 一般
+channel: 电话
+outcome: 已解决
+principles: [1, 3]
+phrases: []
+customer_type:
+tags: [电梯, 停运]
+source: 示例
+summary: 一部电梯突然停运，业主打电话投诉，客服十分钟内到场说明原因并安排维修。
+---
+
+## 经过
+
+早上八点，业主王先生来电，说电梯停在一楼不动了，他要赶去上班。
+
+## 处理
+
+客服小李先致歉，十分钟内到场张贴告示，维保单位半小时后修好，下午回访。
+
+## 分析
+
+符合原则一：先假定是我们的问题。符合原则三：查清原因再答复。
+
+## 预防措施
+
+- 每月检查电梯运行记录。
+
+## 接听要点
+
+**先说**：“您好，给您添麻烦了，我马上安排人到现场。”
+
+**先做**：
+
+1. 记录楼栋和时间
+2. 通知维保单位
+3. 张贴停运告示
+
+**别说**：
+
+- “不可能坏。”（禁语一）
+"""
+
+
+def make_case(slug: str = "lift-stopped", id: str = "C0901", **replace: str) -> str:
+    """GOOD_CASE with an id and any substring replacements applied."""
+    text = GOOD_CASE.replace("id: C0901", f"id: {id}")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A project root with one valid case; tests add or break files in root/cases."""
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "lift-stopped.md").write_text(GOOD_CASE, encoding="utf-8")
+    return tmp_path
+
+
+def write_case(root: Path, slug: str, text: str) -> Path:
+    path = root / "cases" / f"{slug}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site_project(tmp_path: Path) -> Path:
+    """A copy of the real project's site sources (docs/, mkdocs.yml, cases/) in tmp_path."""
+    for name in ("docs", "cases"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "search").symlink_to(REPO / "search")  # the hook path in mkdocs.yml
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    return Path(os.environ.get("CASELIB_CACHE_DIR") or Path.home() / ".cache" / "caselib")
+
+
+@pytest.fixture(scope="session")
+def real_encoder(cache_dir):
+    """The embedded default model, converted once per machine and loaded once per session."""
+    from search.encoder import load_encoder
+
+    return load_encoder("embedded", cache_dir)
