@@ -634,7 +634,7 @@ def embedded_model_id(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+def _exclusive_lock(lock_path: Path, progress: bool) -> Iterator[None]:
     """Inter-process lock (flock; released by the OS if the holder is killed)."""
     try:
         import fcntl
@@ -642,7 +642,11 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
         yield
         return
     with open(lock_path, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            _say(progress, "另一个进程正在转换内置模型，等待其完成…")
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -678,7 +682,7 @@ def ensure_embedded_model(cache_dir: Path, progress: bool = True) -> Path:
         return final
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(cache_dir / (MODEL_DIRNAME + ".lock")):
+    with _exclusive_lock(cache_dir / (MODEL_DIRNAME + ".lock"), progress):
         if _is_complete(final):  # another process finished while we waited
             return final
         # we hold the lock, so leftovers are from killed conversions

@@ -235,7 +235,7 @@ def _phrases_block(cases: list[Case], ref: Reference, up: str) -> str:
 def _phrases_card(cases: list[Case], ref: Reference, up: str) -> str:
     rows = ["| # | 不要说 | 要说 |", "| --- | --- | --- |"]
     for p in ref.phrases:
-        rows.append(f"| {p.n} | ~~{md_text(p.text)}~~ | {md_text(p.better)} |")
+        rows.append(f"| {p.n} | <del>{md_text(p.text)}</del> | {md_text(p.better)} |")
     return '<div class="cl-card" markdown>\n\n' + "\n".join(rows) + "\n\n</div>\n"
 
 

@@ -46,10 +46,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+
+
 def tokenize(text: str) -> list[str]:
-    """BM25 tokens: jieba search-mode words (compounds and their parts), no stop words."""
-    words = _jieba().lcut_for_search(normalize(text))
-    return [w for w in words if w.strip() and w not in STOPWORDS and not _PUNCT.match(w)]
+    """BM25 tokens: jieba search-mode words (no stop words) plus character bigrams of every
+    Chinese run. Bigrams make matching robust to segmentation differences between a short
+    query and the case text (氨气味道 vs 氨/气味), the usual remedy in Chinese retrieval."""
+    norm = normalize(text)
+    words = [w for w in _jieba().lcut_for_search(norm) if w.strip() and w not in STOPWORDS and not _PUNCT.match(w)]
+    bigrams = [run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)]
+    return words + bigrams
 
 
 def highlight_terms(query: str) -> list[str]:

@@ -252,6 +252,14 @@ def test_directory_loads_with_prompts(model_dir, st_model):
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
     config = json.loads((model_dir / "tokenizer_config.json").read_text())
     assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    # small numerical details the cosine test is too coarse to see (4-bit engine noise)
+    config = json.loads((model_dir / "config.json").read_text())
+    expected = {"model_type": "bert", "vocab_size": 250037, "hidden_size": 384, "num_hidden_layers": 12,
+                "num_attention_heads": 12, "intermediate_size": 1536, "hidden_act": "gelu",
+                "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "type_vocab_size": 2}  # fmt: skip
+    assert {k: config.get(k) for k in expected} == expected
+    pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    assert pooling["pooling_mode"] == "mean" and pooling.get("include_prompt", True)
     with safe_open(str(model_dir / "model.safetensors"), "np") as f:
         assert not f.get_tensor("pooler.dense.weight").any()
         assert f.get_tensor("embeddings.word_embeddings.weight").shape == (250037, 384)
