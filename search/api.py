@@ -1,4 +1,6 @@
 """FastAPI service: the search API under /api and the built site at /, one process.
+(No `from __future__ import annotations` here: FastAPI reads the route annotations at
+runtime, and `k`'s bound comes from the settings closure.)
 
 `create_app(settings, encoder=None)` builds everything; nothing happens at import time.
 The model and index load once, at start-up (lifespan). Search routes are plain `def`, so
@@ -6,7 +8,6 @@ FastAPI runs them in its worker threads and model inference never blocks the eve
 Every error is one JSON shape: {"error": {"code", "field", "message"}}.
 """
 
-from __future__ import annotations
 
 import threading
 from contextlib import asynccontextmanager

@@ -321,7 +321,35 @@ def test_embedded_encoder(model_dir):
     assert median_ms < 150  # ~11 ms on 2 cores; a generous bound against regressions
 
 
+@pytest.mark.model
+def test_other_model_path_uses_its_configured_prompts(model_dir):
+    """Any string but "embedded" goes to SentenceTransformer as given (here a local path),
+    with the model's own "query"/"document" prompts and the string as model id."""
+    from search.encoder import load_encoder
+
+    enc = load_encoder(str(model_dir), model_dir.parent / "unused")
+    assert enc.model_id == str(model_dir)
+    assert (enc.query_prompt, enc.passage_prompt) == ("query: ", "passage: ")
+    ref = load_encoder("embedded", model_dir.parent)
+    np.testing.assert_allclose(enc.encode_queries(SENTENCES[:2]), ref.encode_queries(SENTENCES[:2]), atol=1e-5)
+    np.testing.assert_allclose(enc.encode_passages(SENTENCES[:2]), ref.encode_passages(SENTENCES[:2]), atol=1e-5)
+    assert not (model_dir.parent / "unused").exists()
+
+
 # ----------------------------------------------------------------------------- fast tests
+
+
+def test_configured_prompts():
+    from types import SimpleNamespace
+
+    from search.encoder import _configured_prompts
+
+    # sentence-transformers 6 seeds an empty "document" prompt; it must not hide "passage"
+    st6 = SimpleNamespace(prompts={"query": "query: ", "document": "", "passage": "passage: "})
+    assert _configured_prompts(st6) == ("query: ", "passage: ")
+    assert _configured_prompts(SimpleNamespace(prompts={"query": "q: ", "document": "d: "})) == ("q: ", "d: ")
+    assert _configured_prompts(SimpleNamespace(prompts={"document": ""})) == (None, None)
+    assert _configured_prompts(SimpleNamespace(prompts={})) == (None, None)
 
 
 def test_dequantize_q4_0_matches_deq_row():

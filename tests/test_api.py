@@ -1,0 +1,106 @@
+"""HTTP API: status codes and bodies, 4xx included, one error shape."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search import pipeline
+from search.api import create_app
+from search.encoder import HashingEncoder
+from search.settings import load_settings
+from tests.conftest import make_case, write_case
+from tests.test_retrieval import PARKING, RADIATOR
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    root = tmp_path_factory.mktemp("api")
+    (root / "cases").mkdir()
+    write_case(root, "lift-stopped", make_case())
+    write_case(root, "radiator-cold", RADIATOR)
+    write_case(root, "card-jam", PARKING)
+    (root / "site").mkdir()
+    (root / "site" / "index.html").write_text("<!doctype html><title>站点</title>", encoding="utf-8")
+    settings = load_settings(root, env={})
+    enc = HashingEncoder()
+    pipeline.index(settings, encoder=enc, progress=False)
+    with TestClient(create_app(settings, encoder=enc)) as c:
+        yield c
+
+
+def test_search_returns_the_documented_shape(client):
+    r = client.get("/api/search", params={"q": "暖气不热", "k": 2})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "暖气不热" and isinstance(body["took_ms"], float)
+    assert len(body["results"]) == 2
+    top = body["results"][0]
+    assert {"slug", "id", "title", "category", "level", "score", "section", "snippet", "url"} <= set(top)
+    assert (top["slug"], top["id"], top["url"]) == ("radiator-cold", "C0902", "/cases/radiator-cold.html")
+    assert top["agent"]["say"] == "“您好，给您添麻烦了，我马上安排人到现场。”"
+    assert body["results"][0]["score"] >= body["results"][1]["score"]
+
+
+def test_filters(client):
+    r = client.get("/api/search", params={"q": "业主", "level": "热点"})
+    assert r.status_code == 200 and [x["slug"] for x in r.json()["results"]] == ["card-jam"]
+
+
+@pytest.mark.parametrize(
+    "params, status, field",
+    [
+        ({"q": "   "}, 400, "q"),
+        ({}, 422, "q"),
+        ({"q": "暖气", "k": 0}, 422, "k"),
+        ({"q": "暖气", "k": -1}, 422, "k"),
+        ({"q": "暖气", "k": 10**9}, 422, "k"),
+        ({"q": "暖气", "k": "abc"}, 422, "k"),
+        ({"q": "暖气", "category": "不存在的类别"}, 400, "category"),
+        ({"q": "暖气", "level": "特大"}, 400, "level"),
+    ],
+)
+def test_bad_input_gets_one_error_shape(client, params, status, field):
+    r = client.get("/api/search", params=params)
+    assert r.status_code == status
+    err = r.json()["error"]
+    assert set(err) == {"code", "field", "message"}
+    assert err["field"] == field and field in err["message"] or err["field"] == field
+
+
+def test_error_messages_are_chinese_and_name_the_field(client):
+    r = client.get("/api/search", params={"q": "暖气", "k": "abc"})
+    assert r.json() == {"error": {"code": "invalid_parameter", "field": "k", "message": "参数 k 无效：应为整数，收到“abc”"}}
+    r = client.get("/api/search", params={"q": "暖气", "level": "特大"})
+    assert r.json()["error"]["message"] == "level 的值“特大”不存在；可选：一般、热点"
+
+
+def test_long_query_is_accepted_and_truncated(client):
+    r = client.get("/api/search", params={"q": "a" * 10_001})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "q"  # over 10,000 characters
+    r = client.get("/api/search", params={"q": "暖气不热" * 300})
+    assert r.status_code == 200 and r.json()["results"][0]["slug"] == "radiator-cold"
+
+
+def test_case_by_slug_and_404(client):
+    r = client.get("/api/cases/card-jam")
+    assert r.status_code == 200 and r.json()["level"] == "热点" and r.json()["agent"]["do"][0] == "记录楼栋和时间"
+    r = client.get("/api/cases/nope")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_route_is_json_404(client):
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_health_docs_and_site(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/openapi.json").status_code == 200
+    docs = client.get("/docs").text
+    assert "/_docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert client.get("/_docs-assets/swagger-ui-bundle.js").status_code == 200
+    home = client.get("/")
+    assert home.status_code == 200 and "站点" in home.text
+    assert home.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'self'" in home.headers["content-security-policy"]

@@ -1,0 +1,67 @@
+"""End to end with the real embedded model: index → search → API on a small real library."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search import pipeline
+from search.api import create_app
+from search.settings import load_settings
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.model
+
+SEED_CASES = ["sandpit-fire-function", "parking-card-jammed", "radiator-not-warm", "ammonia-odor-escalation",
+              "elevator-entrapment", "fee-increase-transparency"]
+
+
+@pytest.fixture(scope="module")
+def real_settings(tmp_path_factory, cache_dir):
+    root = tmp_path_factory.mktemp("real")
+    (root / "cases").mkdir()
+    for slug in SEED_CASES:
+        shutil.copy(REPO / "cases" / f"{slug}.md", root / "cases" / f"{slug}.md")
+    return load_settings(root, env={}, cache_dir=str(cache_dir))
+
+
+@pytest.fixture(scope="module")
+def real_searcher(real_settings, real_encoder):
+    result = pipeline.index(real_settings, encoder=real_encoder, progress=False)
+    assert result.n_cases == len(SEED_CASES)
+    return pipeline.open_searcher(real_settings, encoder=real_encoder)
+
+
+# Phrased the way an owner talks, not the way the cases are written.
+@pytest.mark.parametrize(
+    "query, slug",
+    [
+        ("家里的暖气片一点都不热，冻死了", "radiator-not-warm"),
+        ("暖氣不熱，你們到底管不管", "radiator-not-warm"),  # Traditional characters
+        ("小孩在沙坑玩完一身沙子", "sandpit-fire-function"),
+        ("停车卡刷不了，后面的车都排队进不去", "parking-card-jammed"),
+        ("屋里总有一股刺鼻的尿骚味", "ammonia-odor-escalation"),
+        ("电梯突然停了，我和孩子被关在里面", "elevator-entrapment"),
+        ("凭什么物业费又涨价", "fee-increase-transparency"),
+    ],
+)
+def test_colloquial_queries_find_the_precedent_first(real_searcher, query, slug):
+    hits = real_searcher.search(query, k=3).hits
+    assert hits[0].record.slug == slug, [h.record.slug for h in hits]
+
+
+def test_model_setting_is_recorded_and_checked(real_settings, real_searcher):
+    from search.index import read_manifest
+
+    m = read_manifest(real_settings.index_path)
+    assert m["model"] == "embedded" and m["dim"] == 384 and m["model_id"] == real_searcher.encoder.model_id
+
+
+def test_api_end_to_end_with_real_model(real_settings, real_searcher, real_encoder):
+    with TestClient(create_app(real_settings, encoder=real_encoder)) as client:
+        r = client.get("/api/search", params={"q": "暖气不热业主打电话发火", "k": 3})
+        assert r.status_code == 200
+        top = r.json()["results"][0]
+        assert top["slug"] == "radiator-not-warm" and top["agent"]["say"] and len(top["agent"]["do"]) == 3
