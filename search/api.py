@@ -9,15 +9,15 @@ Every error is one JSON shape: {"error": {"code", "field", "message"}}.
 """
 
 
-import threading
+import hmac
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -59,12 +59,26 @@ class SearchHit(BaseModel):
     summary: str
     tags: list[str]
     agent: Agent
+    weak: bool = Field(description="相似度低于校准阈值：仅供参考")
 
 
 class SearchResponse(BaseModel):
     query: str
     took_ms: float
+    match: Literal["strong", "weak", "none"] = Field(description="strong：有相近先例；weak：最佳匹配也不够相近；none：没有结果")
     results: list[SearchHit]
+
+
+class Feedback(BaseModel):
+    query: str = Field(max_length=500)
+    slug: str = Field(max_length=100)
+    useful: bool
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool
+    cases: int
+    index_built_at: str | None
 
 
 class CaseResponse(BaseModel):
@@ -83,6 +97,10 @@ class CaseResponse(BaseModel):
     agent: Agent
 
 
+class PopularResponse(BaseModel):
+    results: list[CaseResponse]
+
+
 class Health(BaseModel):
     status: str
     cases: int
@@ -94,28 +112,16 @@ def error(status: int, code: str, message: str, field: str | None = None) -> JSO
     return JSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
 
 
-class SearcherHolder:
-    """The current Searcher; replaced whole (one reference assignment) on reload."""
-
-    def __init__(self):
-        self.searcher = None
-        self.lock = threading.Lock()
-
-
 def create_app(settings: Settings, encoder=None) -> FastAPI:
-    from search import pipeline
-
-    holder = SearcherHolder()
+    from search.service import SearchService
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        enc = encoder or pipeline.load_encoder(settings)  # once, at start
-        app.state.encoder = enc
-        try:
-            holder.searcher = pipeline.open_searcher(settings, encoder=enc)
-        except IndexMissing:
-            holder.searcher = None  # /api/search answers 503 with the fix until an index exists
+        service = SearchService(settings, encoder=encoder)  # the model loads once, here
+        service.watch()  # pick up a rebuilt index without a restart
+        app.state.service = service
         yield
+        service.close()
 
     app = FastAPI(
         title="物业客服案例库 API",
@@ -127,20 +133,15 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
         redoc_url=None,
     )
     _mount_docs(app)
-    app.state.settings = settings
-    app.state.holder = holder
     _install_error_handlers(app)
     _install_security_headers(app)
 
-    def current():
-        s = holder.searcher
-        if s is None:
-            raise IndexMissing("还没有检索索引 — 在服务器上运行 caselib build（或 caselib index）")
-        return s
+    def service(request: Request):
+        return request.app.state.service
 
     @app.get("/healthz", response_model=Health, tags=["运维"])
-    def healthz():
-        s = holder.searcher
+    def healthz(request: Request):
+        s = service(request).searcher
         return Health(
             status="ok" if s else "no-index",
             cases=s.n_cases if s else 0,
@@ -151,36 +152,84 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
     @app.get("/api/search", response_model=SearchResponse, tags=["检索"],
              responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
     def api_search(
+        request: Request,
         q: Annotated[str, Query(description="业主反映的问题，口语即可", max_length=10000)],
         k: Annotated[int, Query(ge=1, le=settings.max_k, description="返回案例数")] = 5,
         category: Annotated[str | None, Query(description="按投诉类别过滤")] = None,
         level: Annotated[str | None, Query(description="按投诉等级过滤")] = None,
         tag: Annotated[list[str] | None, Query(description="按标签过滤，可重复")] = None,
     ):
-        s = current()
-        _check_filter(s, "category", category, s.categories)
-        _check_filter(s, "level", level, s.levels)
-        result = s.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag)
-        return SearchResponse(query=q, took_ms=round(result.took_ms, 2), results=[h.as_dict() for h in result.hits])
+        svc = service(request)
+        s = svc.require()
+        _check_filter("category", category, s.categories)
+        _check_filter("level", level, s.levels)
+        answer = svc.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag)
+        results = [dict(h.as_dict(), weak=w) for h, w in zip(answer.result.hits, answer.weak)]
+        return SearchResponse(query=q, took_ms=round(answer.result.took_ms, 2), match=answer.match, results=results)
 
     @app.get("/api/cases/{slug}", response_model=CaseResponse, tags=["案例"],
              responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-    def api_case(slug: str):
-        s = current()
-        r = s.index.cases.get(slug)
+    def api_case(request: Request, slug: str):
+        r = service(request).require().index.cases.get(slug)
         if r is None:
             raise StarletteHTTPException(404, f"没有 slug 为“{slug}”的案例")
-        return CaseResponse(
-            slug=r.slug, id=r.id, title=r.title, category=r.category, level=r.level, channel=r.channel,
-            outcome=r.outcome, tags=r.tags, principles=r.principles, phrases=r.phrases, summary=r.summary,
-            url=r.url, agent=Agent(say=r.say, do=r.do, avoid=r.avoid),
-        )
+        return _case_response(r)
+
+    @app.get("/api/popular", response_model=PopularResponse, tags=["案例"], responses={503: {"model": ErrorResponse}})
+    def api_popular(request: Request, k: Annotated[int, Query(ge=1, le=settings.max_k)] = 5):
+        """最常用的先例（来自本地检索记录和“有用”反馈；还没有记录时，先给培训教材中的案例）。"""
+        return PopularResponse(results=[_case_response(r) for r in service(request).popular(k)])
+
+    @app.post("/api/feedback", status_code=204, tags=["检索"],
+              responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+    def api_feedback(request: Request, body: Feedback):
+        """坐席在检索页标记某条结果“有用/没用”，只记在本机的检索记录里，供培训员分析。"""
+        svc = service(request)
+        if body.slug not in svc.require().index.cases:
+            raise StarletteHTTPException(404, f"没有 slug 为“{body.slug}”的案例")
+        svc.log.record_feedback(body.query, body.slug, body.useful)
+
+    @app.post("/api/reload", response_model=ReloadResponse, tags=["运维"],
+              responses={403: {"model": ErrorResponse}})
+    def api_reload(request: Request, x_caselib_token: Annotated[str | None, Header()] = None):
+        """重新加载索引（caselib build 之后服务也会在一秒内自动加载）。只接受本机调用或带令牌的调用。"""
+        _require_local_or_token(request, settings, x_caselib_token)
+        svc = service(request)
+        swapped = svc.reload()
+        s = svc.searcher
+        return ReloadResponse(reloaded=swapped, cases=s.n_cases if s else 0,
+                              index_built_at=s.index.manifest.get("built_at") if s else None)
 
     _mount_site(app, settings.site_path)
     return app
 
 
-def _check_filter(searcher, field: str, value: str | None, allowed: list[str]) -> None:
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+def _require_local_or_token(request: Request, settings: Settings, token: str | None) -> None:
+    if settings.token:
+        if token is not None and hmac.compare_digest(token.encode(), settings.token.encode()):
+            return
+        raise ForbiddenError("需要令牌：在请求头 X-Caselib-Token 中提供 CASELIB_TOKEN 设置的值")
+    host = request.client.host if request.client else ""
+    if host not in LOCAL_HOSTS:
+        raise ForbiddenError("只接受本机调用；远程调用请在服务器上设置 CASELIB_TOKEN，并在请求头 X-Caselib-Token 中提供")
+
+
+class ForbiddenError(Exception):
+    pass
+
+
+def _case_response(r) -> "CaseResponse":
+    return CaseResponse(
+        slug=r.slug, id=r.id, title=r.title, category=r.category, level=r.level, channel=r.channel,
+        outcome=r.outcome, tags=r.tags, principles=r.principles, phrases=r.phrases, summary=r.summary,
+        url=r.url, agent=Agent(say=r.say, do=r.do, avoid=r.avoid),
+    )
+
+
+def _check_filter(field: str, value: str | None, allowed: list[str]) -> None:
     if value is not None and value not in allowed:
         raise QueryError(field, f"{field} 的值“{value}”不存在；可选：{'、'.join(allowed)}")
 
@@ -189,6 +238,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QueryError)
     async def _query(request: Request, exc: QueryError):
         return error(400, "bad_query", str(exc), exc.field)
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(request: Request, exc: ForbiddenError):
+        return error(403, "forbidden", str(exc))
 
     @app.exception_handler(IndexMissing)
     async def _missing(request: Request, exc: IndexMissing):

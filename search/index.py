@@ -30,10 +30,10 @@ import numpy as np
 
 from search.cases import SECTIONS, Case
 from search.errors import IndexMismatch, IndexMissing
-from search.textnorm import tokenize
+from search.textnorm import TOKENIZER_VERSION, tokenize
 
 FORMAT = "caselib-index"
-VERSION = 1
+VERSION = 2  # bump when the files' layout or CaseRecord fields change
 MAX_CHUNK_CHARS = 360  # keeps every chunk well under the model's 512-token limit
 KEEP_VERSIONS = 2  # current + previous, so a reader mid-load never loses its files
 
@@ -60,6 +60,7 @@ class CaseRecord:
     principles: list[int]
     phrases: list[int]
     summary: str
+    source: str
     say: str
     do: list[str]
     avoid: list[str]
@@ -75,7 +76,7 @@ class CaseRecord:
         return cls(
             slug=c.slug, id=m.id, title=m.title, category=m.category, level=m.level, channel=m.channel,
             outcome=m.outcome, tags=list(m.tags), principles=list(m.principles), phrases=list(m.phrases),
-            summary=m.summary, say=_plain(c.agent.say), do=[_plain(x) for x in c.agent.do],
+            summary=m.summary, source=m.source, say=_plain(c.agent.say), do=[_plain(x) for x in c.agent.do],
             avoid=[_plain(x) for x in c.agent.avoid], hash=c.content_hash,
         )
 
@@ -171,10 +172,11 @@ class BuildResult:
     n_chunks: int
     embedded_chunks: int
     seconds: float
+    rewritten: bool = False  # a new version was written (cases changed, or the BM25 tokenizer did)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.rewritten)
 
 
 def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, progress: bool = False) -> BuildResult:
@@ -219,7 +221,9 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     dim = encoder.dim
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
 
-    if old is not None and not (added or updated or removed):
+    stale_bm25 = old is not None and old.manifest.get("tokenizer") != TOKENIZER_VERSION
+    rewritten = old is None or bool(added or updated or removed or stale_bm25)
+    if not rewritten:
         path = index_path  # nothing changed: keep the current version untouched
     else:
         manifest = {
@@ -228,13 +232,15 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
             "model": model_name,
             "model_id": encoder.model_id,
             "dim": dim,
+            "tokenizer": TOKENIZER_VERSION,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "n_cases": len(records),
             "n_chunks": len(chunks),
             "cases": {s: r.hash for s, r in records.items()},
         }
         path = save_index(index_path, manifest, matrix, chunks, records)
-    return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks), len(to_embed), time.perf_counter() - t0)
+    return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks),
+                       len(to_embed), time.perf_counter() - t0, rewritten)
 
 
 def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord]) -> Path:
@@ -332,15 +338,22 @@ def load_index(index_path: Path, expected_model_id: str | None = None) -> Index:
     manifest = read_manifest(index_path)
     if expected_model_id is not None and manifest["model_id"] != expected_model_id:
         raise IndexMismatch(
-            f"索引是用模型“{manifest['model']}”（{manifest['model_id'][:12]}）建的，当前设置的模型不同（{expected_model_id[:12]}）"
+            f"索引是用模型“{manifest['model']}”（{_short(manifest['model_id'])}）建的，当前设置的模型不同（{_short(expected_model_id)}）"
             " — 运行 caselib index 用当前模型重建，或把 CASELIB_MODEL 改回建索引时的模型"
         )
     target = index_path.resolve()
-    vectors = np.load(target / "vectors.npy")
-    with open(target / "chunks.jsonl", encoding="utf-8") as f:
-        chunks = [Chunk(**json.loads(line)) for line in f]
-    records = {s: CaseRecord(**r) for s, r in json.loads((target / "cases.json").read_text(encoding="utf-8")).items()}
-    bm25 = bm25s.BM25.load(str(target / "bm25")) if chunks else None
+    try:
+        vectors = np.load(target / "vectors.npy")
+        with open(target / "chunks.jsonl", encoding="utf-8") as f:
+            chunks = [Chunk(**json.loads(line)) for line in f]
+        records = {s: CaseRecord(**r) for s, r in json.loads((target / "cases.json").read_text(encoding="utf-8")).items()}
+        bm25 = bm25s.BM25.load(str(target / "bm25")) if chunks else None
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise IndexMismatch(f"索引文件 {target} 损坏或格式不符（{type(e).__name__}: {e}）— 运行 caselib index 重建") from e
     if vectors.shape != (len(chunks), manifest["dim"]):
         raise IndexMismatch(f"索引文件不一致（向量 {vectors.shape}，分块 {len(chunks)}）— 运行 caselib index 重建")
     return Index(target, manifest, vectors, chunks, records, bm25)
+
+
+def _short(model_id: str) -> str:
+    return model_id.split(":")[-1][:12]

@@ -27,6 +27,7 @@ class Phrase(_Strict):
     short: str
     harm: str
     better: str
+    variants: tuple[str, ...] = ()
 
 
 class Principle(_Strict):

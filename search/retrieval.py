@@ -19,6 +19,9 @@ from search.index import CaseRecord, Index
 from search.textnorm import highlight_terms, normalize, tokenize
 
 RRF_K = 60  # the usual constant; larger flattens rank differences
+# Dense retrieval is the stronger of the two on colloquial queries; BM25 adds exact terms
+# (names of facilities, 禁语 wording) at half weight so it can break ties, not overrule.
+WEIGHTS = {"dense": 1.0, "bm25": 0.5}
 DENSE_CANDIDATES = 1000  # chunk candidates taken from faiss before grouping by case
 SNIPPET_CHARS = 120
 MODES = ("hybrid", "dense", "bm25")
@@ -139,17 +142,17 @@ class Searcher:
         bm25_case = np.zeros(self.n_cases, dtype=np.float32)
         # a chunk's relevance within its case, for choosing the snippet
         chunk_pick = np.zeros(len(self.index.chunks), dtype=np.float32)
-        for scores, target in ((dense_chunk, dense_case), (bm25_chunk, bm25_case)):
+        for name, scores, target in (("dense", dense_chunk, dense_case), ("bm25", bm25_chunk, bm25_case)):
             if scores is None:
                 continue
             best, _rows = self._per_case_max(scores)
             best = np.where(allowed, best, -np.inf)
-            present = np.isfinite(best) & (best > (0 if scores is bm25_chunk else -1))
+            present = np.isfinite(best) & (best > (0 if name == "bm25" else -1))
             target[present] = best[present]
             order = np.argsort(-np.where(present, best, -np.inf), kind="stable")
             ranks = np.empty(self.n_cases, dtype=np.int64)
             ranks[order] = np.arange(1, self.n_cases + 1)
-            fused += np.where(present, 1.0 / (RRF_K + ranks), 0.0)
+            fused += np.where(present, WEIGHTS[name] / (RRF_K + ranks), 0.0)
             top = scores.max() if scores.size and scores.max() > 0 else 1.0
             chunk_pick += np.clip(scores, 0, None) / top
         candidates = np.flatnonzero(allowed & (fused > 0))

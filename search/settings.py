@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from search.errors import ConfigError
 
 ENV_PREFIX = "CASELIB_"
+# Measured with benchmarks/calibrate.py: development queries' best match has cosine >= 0.880,
+# off-topic questions (weather, shares, recipes) <= 0.872 with the embedded model.
+EMBEDDED_WEAK_THRESHOLD = 0.875
 CONFIG_NAME = "caselib.toml"
 
 
@@ -32,6 +35,16 @@ class Settings(BaseModel):
     token: str | None = Field(None, description="写操作/重载接口的令牌；未设置时只接受本机调用")
     log_searches: bool = Field(True, description="是否在本地记录检索日志（已脱敏）")
     max_k: int = Field(20, ge=1, le=100, description="单次检索最多返回的案例数")
+    weak_threshold: float | None = Field(
+        None, description="最佳匹配的向量相似度低于此值时视为“没有好的匹配”；默认按内置模型校准为 0.875，换模型时请重新校准（benchmarks/calibrate.py）"
+    )
+
+    @property
+    def weak_below(self) -> float:
+        """The calibrated cut for the embedded model; other models need their own (0 = off)."""
+        if self.weak_threshold is not None:
+            return self.weak_threshold
+        return EMBEDDED_WEAK_THRESHOLD if self.model == "embedded" else 0.0
 
     @property
     def cases_dir(self) -> Path:

@@ -273,7 +273,16 @@ def _customer_types_block(cases: list[Case], ref: Reference, up: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _search_filters(cases: list[Case], ref: Reference, up: str) -> str:
+    def select(id_: str, label: str, values) -> str:
+        opts = "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+        return f'<select id="{id_}" aria-label="{label}"><option value="">全部{label}</option>{opts}</select>'
+
+    return select("cl-category", "类别", ref.category_names) + "\n" + select("cl-level", "等级", ref.level_names)
+
+
 MARKERS: dict[str, Callable[[list[Case], Reference, str], str]] = {
+    "search-filters": _search_filters,
     "phrases": _phrases_block,
     "phrases-card": _phrases_card,
     "principles": _principles_block,

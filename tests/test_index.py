@@ -23,7 +23,7 @@ def settings(library):
 def test_manifest_records_model_dimension_and_hashes(settings):
     result = pipeline.index(settings, encoder=HashingEncoder(), progress=False)
     m = read_manifest(settings.index_path)
-    assert (m["format"], m["version"], m["model"], m["model_id"], m["dim"]) == ("caselib-index", 1, "embedded", "hashing-test", 256)
+    assert (m["format"], m["version"], m["model"], m["model_id"], m["dim"]) == ("caselib-index", 2, "embedded", "hashing-test", 256)
     assert set(m["cases"]) == {"lift-stopped", "noisy-drill"}
     assert m["n_chunks"] == result.n_chunks == len(load_index(settings.index_path).chunks)
     assert sorted(result.added) == ["lift-stopped", "noisy-drill"]

@@ -1,0 +1,560 @@
+"""九句禁语检查: flag the nine forbidden phrases in an agent's draft reply.
+
+An agent pastes or types a reply; ``ReplyChecker.check(text)`` returns one ``PhraseHit`` per
+forbidden phrase used literally or in substance (variants, Traditional characters, reordered
+or paraphrased forms), with the span in the ORIGINAL text, why it hurts (``harm``) and the
+better wording (``better``) from search/data/reference.yaml.
+
+How it works
+------------
+1. Normalisation with an offset map. Each original character goes through NFKC and lower
+   case on its own, white space is dropped, and the whole string goes through OpenCC t2s
+   (the converter of search/textnorm.py). t2s is 1:1 per character for CJK; when it is not
+   (length changes) we fall back to converting character by character. Every normalised
+   character remembers the index of the original character it came from, so spans map back
+   exactly (``matched == text[start:end]``).
+2. Sentences (。！？；… and new lines) and clauses (，、：) are cut on the normalised text.
+3. Pattern layer (always on). Each rule is a regex for one phrase plus guards:
+   - ``pre``: must not occur in the clause before the match (e.g. 我们/帮您 before 联系开发商:
+     we contact the developer, the owner is not sent away);
+   - ``post``: must not follow the match (没说 + 清楚 is owning a mistake, not denial);
+   - ``ctx``: must not occur in the sentence (and, for phrases whose remedy often comes in the
+     next sentence, the neighbouring sentences): a definite time (今天下午四点前) turns 6 and 8
+     into real commitments, 马上去查/我来问 turns 7 into first-contact responsibility.
+   The rules live here, in code, not in the YAML file: they are regexes tied to the guard
+   logic that interprets them and to the unit tests next to them, and they are not content
+   a trainer edits. The data file keeps the human-readable part (text, harm, better and the
+   ``variants`` paraphrases), which the site shows and the semantic layer reads.
+4. Semantic layer (only with an Encoder). Clauses and sentences are embedded and compared with
+   each phrase's text and variants (embedded once per ``ReplyChecker``) and with good-practice
+   anchors (each phrase's ``better`` plus ``SAFE_ANCHORS``). A unit is flagged for phrase N
+   when its best similarity to N is above ``threshold``, beats the best good-practice anchor
+   by ``margin``, and phrase N's guards do not fire on its sentence. The defaults were
+   calibrated for the embedded multilingual-e5-small model on our own examples (see
+   tests/test_phrases.py); pass other values for another encoder.
+
+Scope decisions (what "in substance" means here):
+- Phrase 3 is about pushing the owner to the developer/builder (开发商、开发公司、建设单位、
+  地产公司 …). Pushing to other bodies (供热公司、交警) is bad practice too but not phrase 3.
+- 不可能 about a fact (有这种事、发生、坏) is phrase 1; 不可能 about a request (给您办、同意、
+  退费) is a flat refusal, phrase 9.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import yaml
+
+from search.errors import CaselibError
+from search.reference import Reference, load_reference
+
+# ---------------------------------------------------------------------------------------
+# normalisation with an offset map
+
+
+def _t2s():
+    from search.textnorm import _converter
+
+    return _converter()
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """(normalised text, index of the original character for each normalised character).
+    NFKC + lower case per character, white space dropped, OpenCC t2s."""
+    chars: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        if c.isspace():
+            continue
+        n = unicodedata.normalize("NFKC", c)
+        for ch in n:
+            if ch.isspace():
+                continue
+            low = ch.lower()
+            chars.append(low if len(low) == 1 else ch)
+            index.append(i)
+    raw = "".join(chars)
+    conv = _t2s().convert(raw) if raw else raw
+    if len(conv) != len(raw):  # pragma: no cover - t2s is 1:1 for the texts we have seen
+        out = []
+        for ch in chars:
+            c2 = _t2s().convert(ch)
+            out.append(c2 if len(c2) == 1 else ch)
+        conv = "".join(out)
+    return conv, index
+
+
+_SENT_END = "。！？!?；;…\n"
+_CLAUSE_END = _SENT_END + "，,、：:"
+
+
+@dataclass
+class _Unit:
+    start: int  # normalised offsets, end exclusive
+    end: int
+    text: str
+
+
+def _split(norm: str, enders: str) -> list[_Unit]:
+    out, s = [], 0
+    for i, ch in enumerate(norm):
+        if ch in enders:
+            if i + 1 > s:
+                out.append(_Unit(s, i + 1, norm[s : i + 1]))
+            s = i + 1
+    if s < len(norm):
+        out.append(_Unit(s, len(norm), norm[s:]))
+    return out
+
+
+def split_sentences(norm: str) -> list[_Unit]:
+    # a sentence ends at its punctuation; runs of closing quotes/brackets stay with it
+    return _split(norm, _SENT_END)
+
+
+_CORE = re.compile(r"[^\W_]")  # a letter, digit or CJK character
+
+
+def _trim(norm: str, a: int, b: int) -> tuple[int, int]:
+    """Shrink [a, b) to its first..last word character (no punctuation or quotes at the ends)."""
+    while a < b and not _CORE.match(norm[a]):
+        a += 1
+    while b > a and not _CORE.match(norm[b - 1]):
+        b -= 1
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------
+# pattern layer
+
+# A definite time or an immediate action: turns "we'll get back to you" into a commitment.
+DEADLINE = (
+    r"(?:\d+|[一二三四五六七八九十两半]+)(?:点|点钟|个?小时|分钟|个?工作日|天之?内|天以内)"
+    r"|今天|今晚|今日|明天|明早|明晚|明日|后天|本周|这周|下周|周[一二三四五六日天末]|星期[一二三四五六日天]"
+    r"|礼拜[一二三四五六日天]|\d+[号日]|[上下]午|中午|傍晚|今天之?内|当天|第一时间|马上|立刻|立即|现在就|这就"
+)
+# The agent takes the task on (first-contact responsibility).
+TAKE_ON = (
+    r"马上|立刻|立即|这就|现在就|赶紧|尽快|第一时间"
+    r"|我(?:来|去|先|帮您|替您|给您)?(?:查|问|核实|确认|了解|打听|落实|联系|请教)"
+    r"|(?:帮|替|给)您(?:查|问|核实|确认|了解|打听|落实|联系|请教)"
+    r"|(?:问|查|核实|确认|了解|打听)一下|问问|查查|去查|去问|核实后|查清楚|问清楚|弄清楚"
+)
+DEV = r"(?:开发商|开发公司|开发单位|开发方|开发建设单位|建设单位|建设方|地产商|地产公司|房地产公司|房地产商|房开|开发企业)"
+# We (not the owner) deal with the developer.
+HELP = r"帮您|替您|给您|协助|陪您|代您|跟进|由我们|我们来|我们会|我们去|我们先|我们负责|督促|协调|反映|转交|转给|对接|帮忙|帮你|替你"
+# The customer, not the agent, is the subject.
+OTHER_SUBJ = r"您|你|业主|客户|他|她|大家|别人|人家"
+
+
+@dataclass(frozen=True)
+class Rule:
+    phrase: int
+    pattern: re.Pattern
+    pre: re.Pattern | None = None  # must not be found in the clause before the match
+    post: re.Pattern | None = None  # must not match right after the match
+    ctx: re.Pattern | None = None  # must not be found in the context (see ``window``)
+    window: int = 0  # 0 = the sentence; 1 = also the previous and next sentences
+    name: str = ""
+
+
+def _r(phrase: int, pattern: str, pre: str | None = None, post: str | None = None, ctx: str | None = None,
+       window: int = 0, name: str = "") -> Rule:
+    c = lambda p: re.compile(p) if p else None  # noqa: E731
+    return Rule(phrase, re.compile(pattern), c(pre), c(post), c(ctx), window, name or pattern[:20])
+
+
+# "不可能 / 不会" about a request: a refusal (phrase 9), not a denial of fact (phrase 1)
+_REQUEST = r"(?:给您|帮您|替您|让您|给你|帮你|让你|同意|批准|答应|通过|退|免|减|赔|办|装|改|拆|搬|换|开|放行|通融|破例)"
+_FACT_PROMISE = r"不会再|再也不会|不能再|保证|确保|避免|防止|杜绝|以后不会|今后不会|下次不会"
+
+RULES: tuple[Rule, ...] = (
+    # 1 不可能：否定业主说的事实
+    _r(1, r"不可能", pre=r"不是$|没有什么$|没什么$|并非$|并不是$|不是说$", post=r"不|" + _REQUEST, ctx=_FACT_PROMISE, name="不可能"),
+    _r(1, r"(?:不会|不可能|不能|没)(?:有|出|发生|出现)(?:过)?(?:这种|这样的|那种|这个|这类|这回|那回)(?:事|情况|问题|现象)?"
+          r"|(?:哪|哪里|哪儿)(?:有|会有)(?:这种|这样的|那种|这回|这个)事?",
+       ctx=_FACT_PROMISE, name="不会有这种事"),
+    _r(1, r"(?:从来|从|绝对|根本|压根)(?:都|就|也)?(?:不会|没有?)(?:出过|发生过?|出现过?|有过)", ctx=_FACT_PROMISE, name="从来不会发生"),
+    _r(1, r"(?:根本|压根|就|绝对)?(?:没|没有|不存在)(?:这回事|这种事|这事|这个事|这样的事)", name="没这回事"),
+    _r(1, r"(?:您|你)(?:肯定|一定|是不是|应该|准是|大概)?(?:是)?(?:看错|听错|搞错|弄错|看花眼|想多|多心)", post=r"了?吗", name="您看错了"),
+    _r(1, r"(?:我们的|咱们的)?(?:保安|师傅|员工|保洁|工作人员|人|设备|电梯|监控)(?:是)?(?:绝对|肯定|根本|从来)(?:不会|不可能)", ctx=_FACT_PROMISE, name="我们的人不会"),
+    # 2 我没说过：否认说过/答应过
+    _r(2, r"(?:从来|从|绝对|根本|压根|可|并|也|都)?(?:没|没有|未|不曾|从未)(?:这么|那么|这样|那样|跟您|跟你|和您|和你|对您|对你|给您|给你)?"
+          r"(?:说|讲|答应|承诺|保证|许诺|同意)(?:过)?",
+       pre=OTHER_SUBJ + r"|如果|要是|是不是|是否|有没有",
+       post=r"清楚|清|明白|完|好|过要|过会|服|一声|话$",
+       ctx=r"(?:是|怪)我们?没(?:有)?(?:说|讲)|没(?:有)?(?:说|讲)(?:清楚|明白)",
+       name="没说过"),
+    _r(2, r"(?:这|那|这句|那句)?(?:话|个)?不是我(?:们)?(?:说|讲)的|我(?:们)?(?:哪|哪里|哪儿|什么时候|啥时候)(?:说|讲|答应|承诺)(?:过|的)"
+          r"|谁(?:跟|给|和|对)?(?:您|你)?(?:说|讲|答应|承诺)(?:过|的)(?:您|你)?"
+          r"|不记得(?:说|讲|答应|承诺)过|(?:没有|没)(?:这种|这个|那种|这样的)(?:说法|承诺)",
+       name="不是我说的"),
+    # 3 去找开发商：把业主推给开发商
+    _r(3, r"(?:找|去找|去问|问|联系|打给|打电话给|去|反映给|投诉)" + DEV + r"|" + DEV + r"(?:那边|那里|那儿)?(?:您|你)?(?:自己)?(?:去)?(?:找|问|联系|打|反映)",
+       pre=r"我|咱|由|" + HELP, ctx=HELP + r"|我们(?:已经|马上|立刻|这就)?(?:联系|通知|找|约)了?" + DEV, window=0, name="找开发商"),
+    _r(3, DEV + r".{0,12}(?:跟|和|与)(?:我们|物业|咱们).{0,4}(?:没|无|没有)(?:关系|关)|" + DEV
+          + r".{0,12}(?:不归|不是|不关)(?:我们|物业|咱们)|(?:跟|和|与)(?:我们|物业)(?:物业)?(?:没|没有|无)关系?.{0,12}" + DEV
+          + r"|(?:不归|不是)(?:我们|物业)(?:物业)?(?:管|的事|负责).{0,12}" + DEV,
+       name="开发商的事跟我们无关"),
+    _r(3, r"(?:属于|归|是|算)" + DEV + r"(?:的)?(?:事|问题|责任|管|负责|的事情|那边的事)",
+       pre=r"涉及", ctx=HELP + r"|我们(?:已经|马上|立刻|这就)?(?:联系|通知|找|约)了?" + DEV, window=1, name="属于开发商"),
+    # 4 一分钱一份事：服务跟钱讨价还价
+    _r(4, r"一分钱.{0,2}一(?:份|分)(?:事|货|服务|活)|一分价钱一分货|便宜没好货|(?:给|交|付|出|收)?多少钱.{0,3}(?:办|做|干|享受|给|有|是)?多少(?:事|服务|活)"
+          r"|(?:给|交|付|出)(?:多少|几个)钱.{0,4}(?:办|做|干)(?:多少|几件|什么)(?:事|活)|按钱办事|(?:钱|费).{0,2}(?:和|跟)服务(?:成|是)正比",
+       name="一分钱一份事"),
+    _r(4, r"(?:就|只|才)?(?:交|收|给|付|出)?(?:了)?(?:那|这)(?:么)?(?:点|点儿|几个|几块)(?:钱|物业费|费用).{0,12}(?:还想|还要|想要|指望|能有|别要求|就别|要求|服务|就这样|能干|能办|能做)"
+          r"|(?:物业费|收费|钱|费用)(?:就|才)?(?:这么|那么)?(?:低|少|便宜).{0,12}(?:还想|还要|想要|指望|别要求|就别|要求太高|就这样|服务就|服务也)"
+          r"|(?:想要|要)(?:更好|好一点|好点|更多|五星级|高档)(?:的)?服务.{0,6}(?:多交|加钱|多付|多出钱|交更多)",
+       ctx=r"每一分钱|每一笔|明细|公示|公开|用在哪|不会多收", name="就这点钱"),
+    # 5 太简单了：轻视业主
+    _r(5, r"太简单", pre=r"不|没|并非", post=r"的步骤|的说明|的介绍", name="太简单"),
+    _r(5, r"(?:这么|那么|多|非常|很|特别|超|挺|可)简单(?:了|的|啊|嘛|呀|呢|吧|得很)?",
+       pre=r"不|没|并非|并不|不是|确实没|其实没", post=r"(?:的|地)?(?:步骤|说明|介绍|卡|图|来说|说|讲|处理|记录|登记|了解|操作卡)",
+       ctx=r"陪您|教您|帮您|我来|一步一步|一步步|手把手|演示|示范|不太顺手|不顺手|不好用|不熟悉|刚开始", window=0, name="很简单"),
+    _r(5, r"(?:这|那|这个|那个)?(?:有|又有)?(?:什么|啥)(?:难|不会|复杂|好难)的|有(?:什么|啥)(?:难|不会)的"
+          r"|(?:这|那|这个|那个|这么简单的|这点小事)(?:都|也)(?:不会|不懂|搞不定|弄不明白|弄不好|不知道|学不会)"
+          r"|连(?:这|这个|那个|这么简单的|这点)[^,，。]{0,6}(?:都|也)(?:不会|不懂|搞不定|弄不明白|不知道|学不会)"
+          r"|(?:小孩|孩子|小孩子|小学生|三岁小孩|谁)(?:子)?(?:都|也)(?:会|懂|知道|能)"
+          r"|一看就(?:会|懂|明白)|这还用(?:问|教|说|学)",
+       name="这都不会"),
+    # 6 改天再联系：没有时间、没有责任人的承诺
+    _r(6, r"(?:改天|改日|回头|过几天|过两天|过些天|过些日子|过段时间|过一阵子?|有空|有时间|以后|哪天|下回|下次|晚点|等有空)"
+          r"(?:我们|我|咱们)?(?:再|会|就)?(?:和|跟|给)?(?:您|你)?(?:联系|回复|通知|答复|回电|回电话|打电话|打给|告诉|说|回您|回你|反馈|回访)",
+       ctx=DEADLINE, name="改天再联系"),
+    _r(6, r"(?:到时候?|有消息|有结果|有进展|有了结果|有了消息|有信儿|研究研究|研究一下|商量商量|等(?:我们)?(?:的)?(?:通知|消息))(?:了|后)?"
+          r"(?:我们|我|咱们)?(?:再|会|就)(?:和|跟|给)?(?:您|你)?(?:联系|回复|通知|答复|回电|回电话|打电话|告诉|说|回您|回你|反馈)",
+       pre=r"如果|要是|万一|假如", ctx=DEADLINE + r"|主动", window=1, name="到时候再说"),
+    _r(6, r"(?:回去|先|您|你)?等(?:我们的?)?(?:通知|消息)(?:吧|就行|就好|就是了)|(?:以后|回头|改天|到时候?|过段时间|过几天)再说",
+       ctx=DEADLINE, name="等通知"),
+    # 7 我不清楚：违背首问责任
+    _r(7, r"(?:不大|不太|不是很|不是太|不怎么|并不|也不|真不|不)(?:清楚|知道|了解|懂|晓得|明白|确定|熟悉)|(?:说|讲)不(?:好|准|上来|清)|(?:搞|弄)不(?:清楚|明白|懂)",
+       pre=OTHER_SUBJ + r"|有|什么|哪里|哪儿|如果|要是|若|没(?:有)?(?:说|讲)|说|讲|还",
+       post=r"(?:的)?(?:地方|之处|话)|.{0,4}(?:您|你)|是否|能否|能不能|可不可以|方不方便|有没有|吗|为什么|怎么",
+       ctx=TAKE_ON, window=1, name="不清楚"),
+    _r(7, r"我(?:哪|怎么|又怎么|上哪)(?:知道|晓得|清楚)|谁知道|天知道|(?:这|那|这个|那个)?(?:不归|不是)我(?:管|负责)(?:的)?",
+       ctx=TAKE_ON, window=1, name="我哪知道"),
+    # 8 总会有办法：空头承诺
+    _r(8, r"总(?:会|能|归|是|有)(?:会|能)?(?:有|想到|找到|想出)?(?:办法|法子|出路|解决|处理好|解决好|好起来|搞定|过去)", name="总会有办法"),
+    _r(8, r"车到山前必有路|船到桥头自然直|办法总比困难多|天无绝人之路|没有解决不了的(?:问题|事)|没有过不去的坎|会好起来的|慢慢(?:会|就)好了?的?",
+       name="车到山前"),
+    _r(8, r"(?:一定|肯定|绝对|保证|准)(?:会|能)?(?:有办法|想到办法|找到办法|想出办法|解决|办好|办成|处理好|搞定|帮您解决|给您解决|搞好|弄好)(?:的)?|(?:会|能)有办法的|包在我身上",
+       pre=r"不|没|如果|要是|万一|争取", ctx=DEADLINE + r"|能做的是|能做到的|做不到的", window=1, name="一定能解决"),
+    # 9 肯定不行：关门，不给理由也不给出路
+    _r(9, r"(?:肯定|绝对|根本|压根|坚决|完全|当然|一律)(?:是)?(?:不行|不可以|不允许|不准|不同意|办不到|做不到|没戏|没可能|不批|没门|不给办|不能办|不能装|不能改|不可能)",
+       pre=r"如果|要是|万一|假如", post=r"吗|的话|让您|让你", name="肯定不行"),
+    _r(9, r"不行就是不行|规定就是规定|没得商量|没有商量的余地|没什么好商量|想都别想|别想了|门都没有|没门儿?|免谈|死心吧|说不行就不行|不用想了|不可能给(?:您|你)(?:办|批|装|弄|改|退)",
+       name="没得商量"),
+    _r(9, r"不可能" + _REQUEST, pre=r"不是$|并非$", ctx=_FACT_PROMISE, name="不可能给您办"),
+    _r(9, r"^(?:这|那|这个|那个|这样|那样)?(?:可|是|也)?(?:不行|不可以|不允许|不能)(?:的|啊|呀|吧|哦)?(?:[,，。!！;；]|$)",
+       ctx=r"因为|由于|按照|根据|依据|会影响|所以|不过|但是|可以|办法|方案|建议|替代|如果|要是|换个|另外|帮您", window=1, name="不行。"),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class PhraseHit:
+    phrase: int
+    start: int  # offsets into the original text, end exclusive
+    end: int
+    matched: str
+    why: str
+    suggestion: str
+    via: str = field(default="pattern", compare=False)  # "pattern" or "semantic"
+    score: float = field(default=1.0, compare=False)
+
+    def as_dict(self) -> dict:
+        return {"phrase": self.phrase, "start": self.start, "end": self.end, "matched": self.matched,
+                "why": self.why, "suggestion": self.suggestion}
+
+
+# Good practice that shares words with the forbidden phrases: the semantic layer only flags a
+# unit that is clearly closer to a forbidden phrase than to all of these (and to each phrase's
+# ``better`` wording, which is added from the data file).
+SAFE_ANCHORS: tuple[str, ...] = (
+    "我们帮您联系开发商，并全程跟进。",
+    "这个属于保修范围，我们来对接开发商。",
+    "我马上问一下同事，再回复您。",
+    "我马上去查一下，十分钟后回复您。",
+    "我马上安排人去现场看看。",
+    "非常抱歉，给您添麻烦了。",
+    "我先把情况记录下来，明天上午十点前给您答复。",
+    "今天下午五点前给您回电话。",
+    "我陪您一步一步操作一遍。",
+    "按照规定不能直接这样做，不过我们有别的办法。",
+    "我们可以把费用明细给您看。",
+    "如果之前没说清楚，是我们的问题。",
+    "谢谢您告诉我们，我们马上核实。",
+    "您说的情况我们都记下来了。",
+    "您别着急，我们一起想办法。",
+    "这件事我负责跟到底，有进展第一时间告诉您。",
+    "请问您住几栋几单元？",
+    "好的，我明白了。",
+)
+
+
+def _window(sents: list[_Unit], k: int, w: int) -> str:
+    lo, hi = max(0, k - w), min(len(sents), k + w + 1)
+    return "".join(s.text for s in sents[lo:hi])
+
+
+def _clause_before(sentence: str, pos: int) -> str:
+    pre = sentence[:pos]
+    cut = max(pre.rfind(c) for c in "，,、:：")
+    return pre[cut + 1 :]
+
+
+def _guarded(rule: Rule, sents: list[_Unit], k: int, m: re.Match) -> bool:
+    s = sents[k].text
+    if rule.pre is not None and rule.pre.search(_clause_before(s, m.start())):
+        return True
+    if rule.post is not None and rule.post.match(s, m.end()):
+        return True
+    if rule.ctx is not None and rule.ctx.search(_window(sents, k, rule.window)):
+        return True
+    return False
+
+
+def _phrase_guarded(n: int, sents: list[_Unit], k: int) -> bool:
+    """Context guards of phrase n applied to a whole sentence (for the semantic layer)."""
+    for rule in RULES:
+        if rule.phrase == n and rule.ctx is not None and rule.ctx.search(_window(sents, k, max(rule.window, 0))):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# the checker
+
+# Calibrated for the embedded multilingual-e5-small (query prompt, cosine): see module doc.
+DEFAULT_THRESHOLD = 0.90
+DEFAULT_MARGIN = 0.02
+
+
+class ReplyChecker:
+    """Construct once (embeds the variants when an encoder is given), then ``check(text)``."""
+
+    def __init__(self, reference: Reference | None = None, encoder=None,
+                 threshold: float = DEFAULT_THRESHOLD, margin: float = DEFAULT_MARGIN):
+        self.reference = reference or load_reference()
+        self.encoder = encoder
+        self.threshold = threshold
+        self.margin = margin
+        self._phrases = {p.n: p for p in self.reference.phrases}
+        self._anchor_phrase: list[int] = []
+        self._anchor_vecs = None
+        self._safe_vecs = None
+        if encoder is not None:
+            texts: list[str] = []
+            for p in self.reference.phrases:
+                for t in (p.text, *p.variants):
+                    texts.append(normalize_with_map(t)[0])
+                    self._anchor_phrase.append(p.n)
+            self._anchor_vecs = encoder.encode_queries(texts)
+            safe = [normalize_with_map(t)[0] for t in (*SAFE_ANCHORS, *(p.better for p in self.reference.phrases))]
+            # ``better`` texts are long; their sentences are the useful anchors
+            safe_units = [u.text for t in safe for u in split_sentences(t)] + safe
+            self._safe_vecs = encoder.encode_queries(safe_units)
+        self._anchor_phrase_arr = np.array(self._anchor_phrase, dtype=int)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def check(self, text: str) -> list[PhraseHit]:
+        if not text or not text.strip():
+            return []
+        norm, index = normalize_with_map(text)
+        sents = split_sentences(norm)
+        spans: list[tuple[int, int, int, str, float]] = []  # (phrase, nstart, nend, via, score)
+        for k, sent in enumerate(sents):
+            for rule in RULES:
+                for m in rule.pattern.finditer(sent.text):
+                    if m.end() == m.start() or _guarded(rule, sents, k, m):
+                        continue
+                    a, b = _trim(norm, sent.start + m.start(), sent.start + m.end())
+                    if a < b:
+                        spans.append((rule.phrase, a, b, "pattern", 1.0))
+        if self.encoder is not None and self._anchor_vecs is not None:
+            spans += self._semantic(norm, sents, spans)
+        return self._hits(text, norm, index, spans)
+
+    def __call__(self, text: str) -> list[PhraseHit]:
+        return self.check(text)
+
+    # -- semantic layer -------------------------------------------------------------------
+
+    def _semantic(self, norm: str, sents: list[_Unit], found) -> list[tuple]:
+        units: list[tuple[int, int, int]] = []  # (sentence index, nstart, nend)
+        for k, s in enumerate(sents):
+            clauses = _split(s.text, _CLAUSE_END)
+            cand = [(c.start, c.end) for c in clauses]
+            if len(clauses) > 1:
+                cand.append((0, len(s.text)))
+            for a, b in cand:
+                a, b = _trim(norm, s.start + a, s.start + b)
+                if b - a >= 2:
+                    units.append((k, a, b))
+        if not units:
+            return []
+        vecs = self.encoder.encode_queries([norm[a:b] for _, a, b in units])
+        sims = vecs @ self._anchor_vecs.T  # [units, anchors]
+        safe = (vecs @ self._safe_vecs.T).max(axis=1)
+        out = []
+        for i, (k, a, b) in enumerate(units):
+            best_n, best = 0, -1.0
+            for n in self._phrases:
+                mask = self._anchor_phrase_arr == n
+                v = float(sims[i, mask].max()) if mask.any() else -1.0
+                if v > best:
+                    best_n, best = n, v
+            if best < self.threshold or best - float(safe[i]) < self.margin:
+                continue
+            s0, s1 = sents[k].start, sents[k].end
+            if any(n == best_n and pa < s1 and pb > s0 for n, pa, pb, *_ in found):
+                continue  # the pattern layer already flagged this phrase in this sentence
+            if _phrase_guarded(best_n, sents, k):
+                continue
+            out.append((best_n, a, b, "semantic", best))
+        return out
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _hits(self, text: str, norm: str, index: list[int], spans) -> list[PhraseHit]:
+        # one hit per phrase per overlapping region: pattern before semantic, then longest
+        spans = sorted(spans, key=lambda x: (x[0], x[3] != "pattern", x[1], -(x[2] - x[1])))
+        kept: list[tuple] = []
+        for sp in spans:
+            n, a, b = sp[0], sp[1], sp[2]
+            clash = next((i for i, o in enumerate(kept) if o[0] == n and a < o[2] and b > o[1]), None)
+            if clash is None:
+                kept.append(sp)
+            elif kept[clash][3] == sp[3]:  # same layer: merge overlapping matches
+                o = kept[clash]
+                kept[clash] = (n, min(a, o[1]), max(b, o[2]), o[3], max(o[4], sp[4]))
+        out = []
+        for n, a, b, via, score in sorted(kept, key=lambda x: (x[1], x[0])):
+            start, end = index[a], index[b - 1] + 1
+            p = self._phrases[n]
+            out.append(PhraseHit(n, start, end, text[start:end], p.harm, p.better, via, round(float(score), 4)))
+        return out
+
+
+def check_reply(text: str, reference: Reference | None = None, encoder=None) -> list[PhraseHit]:
+    """One-off check. For many texts (the API, evaluation) build a ``ReplyChecker`` once:
+    with an encoder it embeds the variants at construction."""
+    return ReplyChecker(reference, encoder).check(text)
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation: caselib eval-replies FILE
+
+
+def load_replies(path: Path | str) -> list[dict]:
+    """A YAML list of {text: 回复, phrases: [禁语编号…]}; CaselibError (Chinese) when malformed."""
+    path = Path(path)
+    hint = "文件应为 YAML 列表，每项形如 {text: 客服回复, phrases: [禁语编号, …]}，干净的回复写 phrases: []"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CaselibError(f"{path}: 无法读取回复评测集：{e.strerror or e} — 检查文件路径") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark is not None else ""
+        raise CaselibError(f"{path}: {where}YAML 格式错误：{getattr(e, 'problem', None) or e} — {hint}") from e
+    if not isinstance(data, list) or not data:
+        raise CaselibError(f"{path}: 回复评测集格式不对 — {hint}")
+    out = []
+    for i, item in enumerate(data, 1):
+        if not isinstance(item, dict) or "text" not in item or "phrases" not in item:
+            raise CaselibError(f"{path}: 第 {i} 项缺少 text 或 phrases — {hint}")
+        extra = set(item) - {"text", "phrases", "note"}
+        if extra:
+            raise CaselibError(f"{path}: 第 {i} 项有未知字段 {', '.join(sorted(map(str, extra)))} — 只允许 text、phrases（可选 note）")
+        text, phrases = item["text"], item["phrases"]
+        if not isinstance(text, str) or not text.strip():
+            raise CaselibError(f"{path}: 第 {i} 项的 text 应为非空文字 — {hint}")
+        if phrases is None:
+            phrases = []
+        if not isinstance(phrases, list) or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 9 for n in phrases):
+            raise CaselibError(f"{path}: 第 {i} 项的 phrases 应为 1–9 的禁语编号列表，如 [3] 或 []，现在是 {phrases!r}")
+        out.append({"text": text, "phrases": sorted(set(phrases))})
+    return out
+
+
+@dataclass
+class PRF:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        """1.0 when nothing was flagged (no false alarms)."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        """1.0 when nothing was to be found."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    def as_dict(self) -> dict:
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "support": self.support,
+                "precision": round(self.precision, 4), "recall": round(self.recall, 4)}
+
+
+@dataclass
+class ReplyEval:
+    per_phrase: dict[int, PRF]
+    overall: PRF  # micro-average over (text, phrase) pairs
+    errors: list[dict]  # {text, expected, got} for every text with a wrong set of phrases
+    n_texts: int
+
+    def as_dict(self) -> dict:
+        return {"texts": self.n_texts, "overall": self.overall.as_dict(),
+                "per_phrase": {n: s.as_dict() for n, s in self.per_phrase.items()}, "errors": self.errors}
+
+    def format(self, show_errors: bool = True) -> str:
+        lines = [f"回复评测：{self.n_texts} 条", f"{'禁语':<6}{'样本':>4}{'精确率':>8}{'召回率':>8}   TP  FP  FN"]
+        for n, s in self.per_phrase.items():
+            lines.append(f"禁语{n:<4}{s.support:>5}{s.precision:>10.3f}{s.recall:>10.3f}{s.tp:>5}{s.fp:>4}{s.fn:>4}")
+        o = self.overall
+        lines.append(f"{'总计':<5}{o.support:>5}{o.precision:>10.3f}{o.recall:>10.3f}{o.tp:>5}{o.fp:>4}{o.fn:>4}")
+        if show_errors and self.errors:
+            lines.append("判错的回复：")
+            for e in self.errors:
+                lines.append(f"  - {e['text']}  应为 {e['expected']}，检出 {e['got']}")
+        return "\n".join(lines)
+
+
+def evaluate_replies(items: Iterable[dict], checker: ReplyChecker | Callable[[str], list[PhraseHit]]) -> ReplyEval:
+    """Precision and recall per phrase and overall (micro-averaged over (text, phrase) pairs)."""
+    check = checker.check if hasattr(checker, "check") else checker
+    per = {n: PRF() for n in range(1, 10)}
+    errors = []
+    n_texts = 0
+    for item in items:
+        n_texts += 1
+        gold = set(item["phrases"])
+        got = {h.phrase for h in check(item["text"])}
+        for n in per:
+            if n in got and n in gold:
+                per[n].tp += 1
+            elif n in got:
+                per[n].fp += 1
+            elif n in gold:
+                per[n].fn += 1
+        if got != gold:
+            errors.append({"text": item["text"], "expected": sorted(gold), "got": sorted(got)})
+    overall = PRF(sum(s.tp for s in per.values()), sum(s.fp for s in per.values()), sum(s.fn for s in per.values()))
+    return ReplyEval(per, overall, errors, n_texts)

@@ -1,0 +1,112 @@
+"""The running search service: one encoder, the current Searcher, the search log, and
+hot reload of a rebuilt index without a restart.
+
+The Searcher is immutable; reload builds a new one beside it and replaces the reference
+in one assignment, so a request in flight finishes on the old index and the next one sees
+the new index: no moment of errors or empty results. A watcher thread polls the index
+link (cheap: one readlink per second) and reloads when it points somewhere new.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from search import pipeline
+from search.errors import CaselibError, IndexMissing
+from search.retrieval import Hit, SearchResult
+from search.searchlog import open_log
+from search.settings import Settings
+
+log = logging.getLogger("caselib.service")
+
+
+@dataclass
+class Answer:
+    result: SearchResult
+    match: str  # "strong" | "weak" | "none"
+    weak: list[bool]
+
+
+class SearchService:
+    def __init__(self, settings: Settings, encoder=None):
+        self.settings = settings
+        self.encoder = encoder or pipeline.load_encoder(settings)  # once per process
+        self.searcher = None
+        self.loaded_from: Path | None = None
+        self.log = open_log(settings)
+        self._reload_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.reload()
+
+    # ------------------------------------------------------------------ index lifecycle
+
+    def current_target(self) -> Path | None:
+        link = self.settings.index_path
+        return link.resolve() if link.exists() else None
+
+    def reload(self) -> bool:
+        """Load the index the link points to now, if it is new. Returns True if swapped.
+        A broken new index is logged and the current one keeps serving."""
+        with self._reload_lock:
+            target = self.current_target()
+            if target is None or target == self.loaded_from:
+                return False
+            try:
+                searcher = pipeline.open_searcher(self.settings, encoder=self.encoder)
+            except IndexMissing:
+                return False
+            except CaselibError as e:
+                log.error("新索引无法加载，继续使用当前索引：%s", e)
+                return False
+            self.searcher, self.loaded_from = searcher, target  # the atomic swap
+            log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
+            return True
+
+    def watch(self, interval: float = 1.0) -> None:
+        def loop():
+            while not self._stop.wait(interval):
+                try:
+                    self.reload()
+                except Exception:  # noqa: BLE001 - the watcher must survive anything
+                    log.exception("重新加载索引时出错")
+
+        self._watcher = threading.Thread(target=loop, name="caselib-index-watcher", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.log.close()
+
+    # ------------------------------------------------------------------ queries
+
+    def require(self):
+        s = self.searcher
+        if s is None:
+            raise IndexMissing("还没有检索索引 — 在服务器上运行 caselib build（或 caselib index）")
+        return s
+
+    def search(self, query: str, k: int, category=None, level=None, tags=None) -> Answer:
+        s = self.require()
+        result = s.search(query, k=k, category=category, level=level, tags=tags)
+        cut = self.settings.weak_below
+        weak = [h.dense < cut for h in result.hits]
+        match = "none" if not result.hits else ("weak" if weak[0] else "strong")
+        top: Hit | None = result.hits[0] if result.hits else None
+        self.log.record_search(query, top.record.slug if top else None, top.dense if top else None,
+                               len(result.hits), match != "strong", category, level)
+        return Answer(result, match, weak)
+
+    def popular(self, k: int) -> list:
+        """Most-used precedents from the log; before there is any usage, the training
+        material's own cases (source 培训教材), then the most serious levels."""
+        s = self.require()
+        slugs = [x for x in self.log.popular(k) if x in s.index.cases]
+        if len(slugs) < k:
+            order = {"重大": 0, "重要": 1, "热点": 2, "一般": 3}
+            rest = sorted(s.index.cases.values(), key=lambda r: (r.source != "培训教材", order.get(r.level, 9), r.id))
+            slugs += [r.slug for r in rest if r.slug not in slugs][: k - len(slugs)]
+        return [s.index.cases[x] for x in slugs]
