@@ -114,3 +114,18 @@ def pipeline_site(settings) -> Path:
     from search import pipeline
 
     return pipeline.site(settings)
+
+
+def test_case_pages_end_with_related_cases_from_the_index(site_project):
+    from search import pipeline
+    from search.encoder import HashingEncoder
+
+    settings = load_settings(site_project, env={})
+    pipeline.index(settings, encoder=HashingEncoder(), progress=False)
+    built = pipeline.site(settings)
+    page = (built / "cases" / "upstairs-water-leak.html").read_text(encoding="utf-8")
+    assert "相似案例" in page
+    block = page.rsplit("相似案例", 1)[1].split("</ul>", 1)[0]  # the last one: the section, not the TOC
+    links = re.findall(r'href="([a-z0-9-]+)\.html"', block)
+    assert 3 <= len(links) <= 5 and "upstairs-water-leak" not in links
+    assert "同属" in block or "都涉及" in block or "共同标签" in block or "情节相近" in block

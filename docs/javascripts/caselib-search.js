@@ -178,6 +178,7 @@
 
   input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 250); });
   input.addEventListener("keydown", function (ev) {
+    ev.stopPropagation(); // keys typed here are ours, not Material's page shortcuts
     if (ev.key === "ArrowDown") { ev.preventDefault(); select(selected + 1); }
     else if (ev.key === "ArrowUp") { ev.preventDefault(); select(selected - 1); }
     else if (ev.key === "Enter") {
@@ -188,8 +189,6 @@
     } else if (ev.key === "Escape") { input.value = ""; run(); }
   });
   [catSel, levelSel].forEach(function (s) { if (s) s.addEventListener("change", run); });
-  // Material's own keyboard shortcuts (s, f, /) must not steal keys typed here
-  input.addEventListener("keydown", function (ev) { ev.stopPropagation(); }, true);
 
   input.focus();
   if (input.value.trim()) run(); else showPopular();
