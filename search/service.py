@@ -62,6 +62,7 @@ class SearchService:
             except CaselibError as e:
                 log.error("新索引无法加载，继续使用当前索引：%s", e)
                 return False
+            searcher.search("暖气不热", k=1)  # warm up (jieba, OpenCC, first inference) before serving
             self.searcher, self.loaded_from = searcher, target  # the atomic swap
             log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
             return True

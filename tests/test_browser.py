@@ -1,0 +1,151 @@
+"""The agent's search page in a real headless browser (Debian chromium via Playwright),
+against a running server with the real model and the shipped library."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.model
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, cache_dir, real_encoder):
+    """A copy of the real project with its index and site built, as `caselib build` does."""
+    from search import pipeline
+    from search.settings import load_settings
+
+    root = tmp_path_factory.mktemp("browser")
+    for name in ("docs", "cases"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    (root / "search").symlink_to(REPO / "search")
+    settings = load_settings(root, env={}, cache_dir=str(cache_dir))
+    pipeline.build(settings, encoder=real_encoder, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def server(project, real_encoder):
+    import uvicorn
+
+    from search.api import create_app
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(project, encoder=real_encoder), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    dialogs: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.dialogs = dialogs
+    yield pg
+    ctx.close()
+
+
+def test_type_see_expected_case_first_and_open_it(server, page):
+    page.goto(f"{server}/tools/search.html")
+    page.locator(".cl-result").first.wait_for()  # popular precedents before any typing
+    assert page.locator("#cl-q:focus").count() == 1  # focused on load
+    page.keyboard.type("家里暖气片一点都不热，打电话也没人管")
+    page.locator("#cl-status", has_text="找到").wait_for()
+    first = page.locator(".cl-result").first
+    assert first.locator(".cl-title").inner_text().startswith("降温后暖气不热")
+    assert "先说：" in first.locator(".cl-say").inner_text()
+    assert first.locator(".cl-do li").count() == 3
+    assert first.locator(".cl-snippet mark").count() >= 1
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/cases/radiator-not-warm.html")
+    assert "相似案例" in page.content()
+
+
+def test_traditional_query_and_filters(server, page):
+    page.goto(f"{server}/tools/search.html")
+    page.locator("#cl-level").select_option("重大")
+    page.locator("#cl-q").fill("停水了也不通知一聲")
+    page.locator("#cl-status", has_text="找到").wait_for()
+    levels = page.locator(".cl-result .cl-level-major").all_inner_texts()
+    assert levels and all(x == "重大投诉" for x in levels)
+    assert page.locator(".cl-result .cl-title").first.inner_text().startswith("停水")
+
+
+def test_off_topic_query_says_no_good_match(server, page):
+    page.goto(f"{server}/tools/search.html")
+    page.locator("#cl-q").fill("明天北京天气怎么样")
+    page.locator(".cl-notice", has_text="没有足够相近的先例").wait_for()
+    assert page.locator(".cl-result.cl-weak").count() >= 1
+    assert page.locator(".cl-notice a[href$='training/reception.html']").count() == 1
+
+
+def test_query_with_markup_is_shown_as_text(server, page):
+    page.goto(f"{server}/tools/search.html")
+    page.locator("#cl-q").fill('<img src=x onerror=alert(1)><script>alert(2)</script>暖气不热')
+    page.locator("#cl-status", has_text="找到").wait_for()
+    page.wait_for_timeout(300)
+    assert page.dialogs == []
+    assert page.locator(".cl-results img").count() == 0 and page.locator(".cl-results script").count() == 0
+
+
+def test_static_site_without_api_degrades_gracefully(project, browser):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                            cwd=project.site_path.resolve(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ctx = browser.new_context()
+        pg = ctx.new_page()
+        for _ in range(50):
+            try:
+                pg.goto(f"http://127.0.0.1:{port}/tools/search.html")
+                break
+            except Exception:  # noqa: BLE001 - server still starting
+                time.sleep(0.1)
+        notice = pg.locator(".cl-notice-offline")
+        notice.wait_for()
+        assert "caselib serve" in notice.inner_text()
+        assert notice.locator("a[href$='cases/index.html']").count() == 1
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(5)
