@@ -208,13 +208,16 @@ LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
 def _require_local_or_token(request: Request, settings: Settings, token: str | None) -> None:
-    if settings.token:
-        if token is not None and hmac.compare_digest(token.encode(), settings.token.encode()):
-            return
-        raise ForbiddenError("需要令牌：在请求头 X-Caselib-Token 中提供 CASELIB_TOKEN 设置的值")
+    """A caller on this machine, or one presenting the configured token. (Behind a reverse
+    proxy on the same host every caller looks local: set CASELIB_TOKEN and bind 127.0.0.1.)"""
     host = request.client.host if request.client else ""
-    if host not in LOCAL_HOSTS:
-        raise ForbiddenError("只接受本机调用；远程调用请在服务器上设置 CASELIB_TOKEN，并在请求头 X-Caselib-Token 中提供")
+    if host in LOCAL_HOSTS:
+        return
+    if settings.token and token is not None and hmac.compare_digest(token.encode(), settings.token.encode()):
+        return
+    if settings.token:
+        raise ForbiddenError("需要令牌：在请求头 X-Caselib-Token 中提供服务器 CASELIB_TOKEN 设置的值")
+    raise ForbiddenError("只接受本机调用；远程调用请在服务器上设置 CASELIB_TOKEN，并在请求头 X-Caselib-Token 中提供")
 
 
 class ForbiddenError(Exception):

@@ -8,7 +8,9 @@ data (privacy.py). Across files: duplicate ids and slugs. Files that are unsafe 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from search.cases import SLUG_RE, Case, parse_case
@@ -64,9 +66,34 @@ def check_file(path: Path, reference: Reference, cases_dir: Path, root: Path | N
     case, parse_problems = parse_case(path, reference, display)
     problems += parse_problems
     problems += _privacy_problems(path, display)
+    if case is not None:
+        problems += _template_leftovers(case, display)
     if problems:
         return None, problems
     return case, []
+
+
+@lru_cache(maxsize=1)
+def _template_texts() -> tuple[dict[str, str], str]:
+    """The guidance sentences of the case template (what `caselib new` writes)."""
+    from search.newcase import TEMPLATE
+
+    raw = TEMPLATE.read_text(encoding="utf-8")
+    summary = re.search(r"^summary: (.*)$", raw, re.M).group(1).strip()
+    sections = dict(re.findall(r"^## (\S+)\n\n(.+?)$", raw, re.M))
+    return sections, summary
+
+
+def _template_leftovers(case: Case, display: str) -> list[Problem]:
+    sections, summary = _template_texts()
+    out = []
+    if case.meta.summary.strip() == summary:
+        out.append(Problem(display, case.key_lines.get("summary", 2), "summary 还是模板里的说明文字", "用一两句话写这次投诉：谁、在哪里、因为什么、结果如何"))
+    for title, hint in sections.items():
+        sec = case.sections.get(title)
+        if sec is not None and hint in sec.text:
+            out.append(Problem(display, sec.line, f"章节“## {title}”还是模板里的说明文字", "换成这次投诉的实际内容（可参考 cases/ 下的已有案例）"))
+    return out
 
 
 def _privacy_problems(path: Path, display: str) -> list[Problem]:

@@ -184,6 +184,79 @@ def serve(ctx, host, port):
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
+@cli.command()
+@click.option("--title", help="标题，如：周六地库积水泡车，业主要求赔偿")
+@click.option("--slug", help="文件名（小写英文、数字、连字符）；默认按标题拼音生成")
+@click.option("--category", help="投诉类别")
+@click.option("--level", help="投诉等级")
+@click.option("--channel", help="投诉渠道")
+@click.option("--date", "when", help="发生年月 YYYY-MM，默认本月")
+@click.pass_context
+@_domain_errors
+def new(ctx, title, slug, category, level, channel, when):
+    """按模板新建案例：自动分配编号，打印文件路径。缺的选项会逐项询问。"""
+    from search.newcase import create_case, suggest_slug
+    from search.reference import load_reference
+
+    settings = _settings(ctx)
+    ref = load_reference()
+    interactive = sys.stdin.isatty()
+
+    def ask(value, name, prompt, choices=None, default=None):
+        if value is not None:
+            return value
+        if not interactive:
+            raise click.UsageError(f"缺少 --{name}（非交互模式下必须给出{prompt}）")
+        kind = click.Choice(list(choices)) if choices else str
+        return click.prompt(prompt, type=kind, default=default, show_choices=bool(choices))
+
+    title = ask(title, "title", "标题")
+    slug = slug or (suggest_slug(title, settings.cases_dir) if not interactive else
+                    click.prompt("文件名 slug", default=suggest_slug(title, settings.cases_dir)))
+    category = ask(category, "category", "类别", ref.category_names)
+    level = ask(level, "level", "等级", ref.level_names, default="一般")
+    channel = ask(channel, "channel", "渠道", ref.channels, default="电话")
+    path = create_case(settings.cases_dir, title=title, slug=slug, category=category, level=level, channel=channel, when=when)
+    click.echo(f"已创建 {path.relative_to(settings.root) if path.is_relative_to(settings.root) else path}")
+    click.echo("用任意文本编辑器打开填写（保存为 UTF-8），然后运行 caselib check，再运行 caselib build 发布。")
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="统计最近多少天")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="最多列出多少条查询")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="同时写出 CSV（Excel 可直接打开）")
+@click.pass_context
+@_domain_errors
+def gaps(ctx, days, limit, csv_path):
+    """该写什么案例了：没有好匹配的高频检索、检索最多的类别、坐席反馈。"""
+    from pathlib import Path
+
+    from search.gaps import gap_report, write_csv
+
+    report = gap_report(_settings(ctx), days=days, limit=limit)
+    click.echo(f"最近 {report.days} 天共 {report.searches} 次检索。")
+    click.echo("\n没有好的匹配（建议补写案例）：")
+    if not report.weak_queries:
+        click.echo("  （没有）")
+    for q, n, slug, score in report.weak_queries:
+        near = f"  最接近：{slug}（{score:.3f}）" if slug and score is not None else ""
+        click.echo(f"  {n:>4} 次  {q}{near}")
+    click.echo("\n检索最多的类别：")
+    if not report.categories:
+        click.echo("  （没有）")
+    for cat, n in report.categories:
+        click.echo(f"  {n:>4} 次  {cat}")
+    click.echo("\n坐席反馈（有用 / 没用）：")
+    if not report.feedback:
+        click.echo("  （没有）")
+    for slug, title, u, n, qs in report.feedback:
+        extra = f"  标为没用的检索：{'；'.join(qs)}" if qs else ""
+        click.echo(f"  {u:>3} / {n:<3} {title}（{slug}）{extra}")
+    if csv_path:
+        write_csv(report, Path(csv_path))
+        click.echo(f"\n已写出 {csv_path}")
+
+
 def main() -> None:
     cli(prog_name="caselib")
 

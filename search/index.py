@@ -357,3 +357,10 @@ def load_index(index_path: Path, expected_model_id: str | None = None) -> Index:
 
 def _short(model_id: str) -> str:
     return model_id.split(":")[-1][:12]
+
+
+def read_records(index_path: Path) -> dict[str, CaseRecord]:
+    """Just the per-case display data, without loading vectors or BM25 (for reports)."""
+    read_manifest(index_path)
+    data = json.loads((index_path.resolve() / "cases.json").read_text(encoding="utf-8"))
+    return {s: CaseRecord(**r) for s, r in data.items()}

@@ -320,7 +320,7 @@ SEM_CUES: dict[int, re.Pattern] = {n: re.compile(p) for n, p in {
     5: r"简单|容易|难|不会|不懂|一看|还用|都会|都懂",
     6: r"再|以后|回头|改天|过几天|过两天|到时|等|有空|有时间|下次|通知|消息",
     7: r"不|没|谁|哪|别人|管",
-    8: r"办法|解决|放心|总|一定|肯定|包|好起来|没问题",
+    8: r"办法|解决|总|一定|肯定|包在|好起来|没问题",
     9: r"不行|不可以|不能|不准|不允许|不同意|不批|没|别|免谈|拒绝|不给",
 }.items()}
 # Good-practice forms the semantic layer must not flag, whatever the similarity.
@@ -446,18 +446,18 @@ class ReplyChecker:
         for i, (k, a, b) in enumerate(units):
             unit = norm[a:b]
             s0, s1 = sents[k].start, sents[k].end
-            for n in self._phrases:
-                mask = self._anchor_phrase_arr == n
-                sim = float(sims[i, mask].max()) if mask.any() else -1.0
-                if sim < self.threshold or sim - float(safe[i]) < self.margin:
-                    continue
-                if not SEM_CUES[n].search(unit) or SEM_NOT[n].search(sents[k].text):
-                    continue
-                if any(pn == n and pa < s1 and pb > s0 for pn, pa, pb, *_ in found):
-                    continue  # the pattern layer already flagged this phrase in this sentence
-                if _phrase_guarded(n, sents, k):
-                    continue
-                out.append((n, a, b, "semantic", sim))
+            per = {n: float(sims[i, self._anchor_phrase_arr == n].max()) for n in self._phrases}
+            n = max(per, key=per.get)  # only the closest phrase: never several for one unit
+            sim = per[n]
+            if sim < self.threshold or sim - float(safe[i]) < self.margin:
+                continue
+            if not SEM_CUES[n].search(unit) or SEM_NOT[n].search(sents[k].text):
+                continue
+            if any(pn == n and pa < s1 and pb > s0 for pn, pa, pb, *_ in found):
+                continue  # the pattern layer already flagged this phrase in this sentence
+            if _phrase_guarded(n, sents, k):
+                continue
+            out.append((n, a, b, "semantic", sim))
         return out
 
     # -- output ---------------------------------------------------------------------------
