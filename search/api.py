@@ -10,18 +10,21 @@ Every error is one JSON shape: {"error": {"code", "field", "message"}}.
 
 
 import hmac
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from search.errors import CaselibError, IndexMissing
+from search.reference import load_reference
 from search.retrieval import QueryError
 from search.settings import Settings
 
@@ -108,36 +111,55 @@ class Health(BaseModel):
     index_built_at: str | None
 
 
-def error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}})
+def error(status: int, code: str, message: str, field: str | None = None, headers=None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "field": field, "message": message}}, headers=headers)
 
 
 def create_app(settings: Settings, encoder=None) -> FastAPI:
     from search.service import SearchService
 
+    ref = load_reference()
+    # Filter values are enums in the OpenAPI schema, from the one reference data file.
+    CategoryName = Literal[ref.category_names]  # noqa: N806
+    LevelName = Literal[ref.level_names]  # noqa: N806
+    lock = threading.Lock()
+
+    def get_service() -> SearchService:
+        # Created at start-up by the lifespan; lazily (once, under a lock) for a host that
+        # calls the app without running the lifespan.
+        svc = getattr(app.state, "service", None)
+        if svc is None:
+            with lock:
+                svc = getattr(app.state, "service", None)
+                if svc is None:
+                    svc = app.state.service = SearchService(settings, encoder=encoder)
+                    svc.watch()  # pick up a rebuilt index without a restart
+        return svc
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = SearchService(settings, encoder=encoder)  # the model loads once, here
-        service.watch()  # pick up a rebuilt index without a restart
-        app.state.service = service
+        get_service()  # the model loads once, here, before the first request
         yield
-        service.close()
+        with lock:
+            svc, app.state.service = app.state.service, None
+        if svc is not None:
+            svc.close()
 
     app = FastAPI(
         title="物业客服案例库 API",
         version="1",
         description="检索相似投诉案例。查询超过 500 字会被截断（模型最多读取 512 个词元）。",
         lifespan=lifespan,
-        responses={422: {"model": ErrorResponse}},
+        responses={400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
         docs_url=None,  # served below from local assets: no CDN on an intranet
         redoc_url=None,
     )
     _mount_docs(app)
-    _install_error_handlers(app)
+    _install_error_handlers(app, settings.site_path)
     _install_security_headers(app)
 
-    def service(request: Request):
-        return request.app.state.service
+    def service(request: Request) -> SearchService:
+        return get_service()
 
     @app.get("/healthz", response_model=Health, tags=["运维"])
     def healthz(request: Request):
@@ -153,17 +175,14 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
              responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
     def api_search(
         request: Request,
-        q: Annotated[str, Query(description="业主反映的问题，口语即可", max_length=10000)],
+        q: Annotated[str, Query(description="业主反映的问题，口语即可", min_length=1, max_length=10000, pattern=r"\S")],
         k: Annotated[int, Query(ge=1, le=settings.max_k, description="返回案例数")] = 5,
-        category: Annotated[str | None, Query(description="按投诉类别过滤")] = None,
-        level: Annotated[str | None, Query(description="按投诉等级过滤")] = None,
-        tag: Annotated[list[str] | None, Query(description="按标签过滤，可重复")] = None,
+        category: Annotated[CategoryName | None, Query(description="按投诉类别过滤")] = None,
+        level: Annotated[LevelName | None, Query(description="按投诉等级过滤")] = None,
+        tag: Annotated[list[str], Query(description="按标签过滤，可重复", max_length=10)] = [],  # noqa: B006 - FastAPI copies defaults
     ):
         svc = service(request)
-        s = svc.require()
-        _check_filter("category", category, s.categories)
-        _check_filter("level", level, s.levels)
-        answer = svc.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag)
+        answer = svc.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag or None)
         results = [dict(h.as_dict(), weak=w) for h, w in zip(answer.result.hits, answer.weak)]
         return SearchResponse(query=q, took_ms=round(answer.result.took_ms, 2), match=answer.match, results=results)
 
@@ -232,12 +251,7 @@ def _case_response(r) -> "CaseResponse":
     )
 
 
-def _check_filter(field: str, value: str | None, allowed: list[str]) -> None:
-    if value is not None and value not in allowed:
-        raise QueryError(field, f"{field} 的值“{value}”不存在；可选：{'、'.join(allowed)}")
-
-
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, site: Path) -> None:
     @app.exception_handler(QueryError)
     async def _query(request: Request, exc: QueryError):
         return error(400, "bad_query", str(exc), exc.field)
@@ -263,10 +277,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        if exc.status_code == 404 and not isinstance(exc.detail, str) or exc.detail == "Not Found":
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            page = site / "404.html"
+            wants_html = "text/html" in request.headers.get("accept", "")
+            if wants_html and not request.url.path.startswith("/api/") and page.is_file():
+                return HTMLResponse(page.read_text(encoding="utf-8"), status_code=404)  # the site's own 404 page
             return error(404, "not_found", f"没有这个地址：{request.url.path}")
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        if exc.status_code == 405:
+            return error(405, "method_not_allowed", f"{request.url.path} 不支持 {request.method} 请求", headers=exc.headers)
+        if exc.status_code == 400:
+            return error(400, "bad_request", "请求体无法解析：应为 JSON，且使用 UTF-8 编码", headers=exc.headers)
+        return error(exc.status_code, "not_found" if exc.status_code == 404 else "http_error", str(exc.detail), headers=exc.headers)
 
 
 def _zh(err: dict) -> str:
@@ -282,6 +303,10 @@ def _zh(err: dict) -> str:
         return f"不能大于 {ctx.get('le')}"
     if t == "string_too_long":
         return f"太长（最多 {ctx.get('max_length')} 字）"
+    if t == "string_pattern_mismatch" or t == "string_too_short":
+        return "不能为空或只有空白：请输入业主反映的问题，如“暖气不热”"
+    if t == "literal_error":
+        return f"“{err.get('input')}”不是可选值；可选：{ctx.get('expected', '')}"
     return err.get("msg", "格式不对")
 
 
@@ -322,14 +347,33 @@ def _mount_docs(app: FastAPI) -> None:
 
 
 class _SiteFiles(StaticFiles):
-    """Serves whatever site/ points to now (the symlink is swapped by `caselib build`)."""
+    """Serves whatever site/ points to now (the symlink is swapped by `caselib build`).
+    A missing site is a 404 like any missing file, never a server error."""
 
-    def __init__(self, link: Path):
+    def __init__(self, link: Path, app: FastAPI):
         self.link = link
+        self.api = app
         super().__init__(directory=str(link), html=True, check_dir=False)
 
+    async def check_config(self) -> None:
+        return None
+
+    async def __call__(self, scope, receive, send):
+        # A request that reached the catch-all site mount with an API path used a wrong
+        # method or a wrong path: answer as the API would, not as a file server.
+        path = scope["path"]
+        allowed = {m for r in self.api.routes if isinstance(r, APIRoute) and r.path_regex.match(path) for m in r.methods}
+        if allowed:
+            raise StarletteHTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        if path.startswith("/api/"):
+            raise StarletteHTTPException(404)
+        await super().__call__(scope, receive, send)
+
     def lookup_path(self, path: str):
-        self.all_directories = [str(self.link.resolve())]
+        target = self.link.resolve()
+        if not target.is_dir():
+            return "", None
+        self.all_directories = [str(target)]
         return super().lookup_path(path)
 
 
@@ -345,4 +389,4 @@ def _mount_site(app: FastAPI, site: Path) -> None:
             status_code=503,
         )
 
-    app.mount("/", _SiteFiles(site), name="site")
+    app.mount("/", _SiteFiles(site, app), name="site")

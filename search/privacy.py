@@ -48,6 +48,10 @@ PATTERNS: dict[str, tuple[re.Pattern, str, str]] = {
 }
 
 
+# One flagged example per kind, for the trainers' guide (and checked by the tests).
+EXAMPLES = {"mobile": "13812345678", "id_card": "110101199003071234", "plate": "京A12345", "unit": "3栋2单元1502"}
+
+
 @dataclass(frozen=True)
 class Hit:
     kind: str

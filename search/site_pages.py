@@ -281,7 +281,33 @@ def _search_filters(cases: list[Case], ref: Reference, up: str) -> str:
     return select("cl-category", "类别", ref.category_names) + "\n" + select("cl-level", "等级", ref.level_names)
 
 
+def _case_fields(cases: list[Case], ref: Reference, up: str) -> str:
+    from search.cases import CaseMeta
+
+    allowed = {
+        "category": ref.category_names, "level": ref.level_names, "channel": ref.channels, "outcome": ref.outcomes,
+        "source": ref.sources, "customer_type": ref.customer_type_names,
+        "principles": [f"{p.n} {p.title}" for p in ref.principles], "phrases": [f"{p.n} {p.short}" for p in ref.phrases],
+    }
+    rows = ["| 字段 | 含义 | 必填 | 可选值 |", "| --- | --- | --- | --- |"]
+    for name, f in CaseMeta.model_fields.items():
+        values = "、".join(esc(v) for v in allowed.get(name, [])) or "—"
+        rows.append(f"| `{name}` | {md_text(f.description or '')} | {'是' if f.is_required() else '否'} | {values} |")
+    return "\n".join(rows) + "\n"
+
+
+def _privacy_rules(cases: list[Case], ref: Reference, up: str) -> str:
+    from search.privacy import EXAMPLES, PATTERNS
+
+    rows = ["| 会被拦下的内容 | 例子 | 怎么改 |", "| --- | --- | --- |"]
+    for kind, (_pattern, label, fix) in PATTERNS.items():
+        rows.append(f"| {esc(label)} | `{EXAMPLES[kind]}` | {md_text(fix)} |")
+    return "\n".join(rows) + "\n"
+
+
 MARKERS: dict[str, Callable[[list[Case], Reference, str], str]] = {
+    "case-fields": _case_fields,
+    "privacy-rules": _privacy_rules,
     "search-filters": _search_filters,
     "phrases": _phrases_block,
     "phrases-card": _phrases_card,

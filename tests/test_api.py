@@ -50,14 +50,15 @@ def test_filters(client):
 @pytest.mark.parametrize(
     "params, status, field",
     [
-        ({"q": "   "}, 400, "q"),
+        ({"q": "   "}, 422, "q"),
+        ({"q": ""}, 422, "q"),
         ({}, 422, "q"),
         ({"q": "暖气", "k": 0}, 422, "k"),
         ({"q": "暖气", "k": -1}, 422, "k"),
         ({"q": "暖气", "k": 10**9}, 422, "k"),
         ({"q": "暖气", "k": "abc"}, 422, "k"),
-        ({"q": "暖气", "category": "不存在的类别"}, 400, "category"),
-        ({"q": "暖气", "level": "特大"}, 400, "level"),
+        ({"q": "暖气", "category": "不存在的类别"}, 422, "category"),
+        ({"q": "暖气", "level": "特大"}, 422, "level"),
     ],
 )
 def test_bad_input_gets_one_error_shape(client, params, status, field):
@@ -72,7 +73,7 @@ def test_error_messages_are_chinese_and_name_the_field(client):
     r = client.get("/api/search", params={"q": "暖气", "k": "abc"})
     assert r.json() == {"error": {"code": "invalid_parameter", "field": "k", "message": "参数 k 无效：应为整数，收到“abc”"}}
     r = client.get("/api/search", params={"q": "暖气", "level": "特大"})
-    assert r.json()["error"]["message"] == "level 的值“特大”不存在；可选：一般、热点"
+    assert r.json()["error"]["message"] == "参数 level 无效：“特大”不是可选值；可选：'重大', '重要', '热点' or '一般'"
 
 
 def test_long_query_is_accepted_and_truncated(client):

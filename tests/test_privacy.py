@@ -51,3 +51,10 @@ def test_near_misses_are_not_flagged(text):
 
 def test_redact_replaces_each_hit_with_its_kind():
     assert redact("3栋2单元1502的王先生，电话13812345678") == "〔具体门牌号〕的王先生，电话〔手机号码〕"
+
+
+def test_guide_examples_are_flagged_as_their_kind():
+    from search.privacy import EXAMPLES
+
+    for kind, example in EXAMPLES.items():
+        assert [h.kind for h in find_personal_data(example)] == [kind]
