@@ -216,6 +216,10 @@ def new(ctx, title, slug, category, level, channel, when):
     category = ask(category, "category", "类别", ref.category_names)
     level = ask(level, "level", "等级", ref.level_names, default="一般")
     channel = ask(channel, "channel", "渠道", ref.channels, default="电话")
+    if when is None and interactive:
+        from datetime import date
+
+        when = click.prompt("发生年月 YYYY-MM", default=date.today().strftime("%Y-%m"))
     path = create_case(settings.cases_dir, title=title, slug=slug, category=category, level=level, channel=channel, when=when)
     click.echo(f"已创建 {path.relative_to(settings.root) if path.is_relative_to(settings.root) else path}")
     click.echo("用任意文本编辑器打开填写（保存为 UTF-8），然后运行 caselib check，再运行 caselib build 发布。")

@@ -27,6 +27,12 @@ def md_text(text: str) -> str:
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_SCRIPT_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:[^)]*\)", re.I)
+
+
+def _neutralise(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SCRIPT_LINK.sub("](#)", text)  # a link may not run script
 
 
 def safe_body(markdown: str) -> str:
@@ -43,8 +49,7 @@ def safe_body(markdown: str) -> str:
             continue
         parts = line.split("`")
         # even indices are outside inline code
-        out.append("`".join(p.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if i % 2 == 0 else p
-                            for i, p in enumerate(parts)))
+        out.append("`".join(_neutralise(p) if i % 2 == 0 else p for i, p in enumerate(parts)))
     return "\n".join(out)
 
 
@@ -89,7 +94,8 @@ def case_page(case: Case, ref: Reference, related: str = "") -> str:
     m = case.meta
     up = "../"
     tags = [m.category, f"{m.level}投诉", *m.tags]
-    front = "---\n" + f"title: {_yaml_str(m.title)}\n" + "tags:\n" + "".join(f"  - {_yaml_str(t)}\n" for t in tags) + "---\n\n"
+    # the theme writes the title into <title> and the nav unescaped: escape it here
+    front = "---\n" + f"title: {_yaml_str(esc(m.title))}\n" + "tags:\n" + "".join(f"  - {_yaml_str(esc(t))}\n" for t in tags) + "---\n\n"
     badges = " ".join([level_badge(m.level), badge(m.category, "category"), badge(m.channel), badge(m.outcome, "outcome"), badge(m.source, "source")])
     rows = [
         ("编号", esc(m.id)),
