@@ -27,7 +27,7 @@ SECTIONS: tuple[str, ...] = ("经过", "处理", "分析", "预防措施", "接�
 AGENT_SECTION = "接听要点"
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ID_RE = re.compile(r"^C\d{4}$")
+ID_RE = re.compile(r"^C\d{4,6}$")
 DATE_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 
 
@@ -55,7 +55,7 @@ class CaseMeta(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         if not ID_RE.match(v):
-            raise ValueError(f"id 应形如 C0028（字母 C 加四位数字），现在是“{v}”")
+            raise ValueError(f"id 应形如 C0028（字母 C 加 4-6 位数字），现在是“{v}”")
         return v
 
     @field_validator("date", mode="before")

@@ -7,6 +7,7 @@ Layout (``<state>/index`` is a symlink to the current version)::
         vectors.npy     float32 [n_chunks, dim], L2-normalised passage embeddings
         chunks.jsonl    one chunk per line: slug, section, text
         cases.json      per-case display data (title, level, agent block…)
+        tokens.jsonl    BM25 tokens per chunk (reused by incremental builds)
         bm25/           bm25s sparse index over jieba tokens
 
 A build writes a new version directory completely (manifest last), then swaps the
@@ -191,7 +192,9 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
         old = None
 
     records = {c.slug: CaseRecord.from_case(c) for c in cases}
+    old_tokens = _read_tokens(old.path) if old is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION else None
     chunks: list[Chunk] = []
+    tokens: list[list[str] | None] = []  # BM25 tokens per chunk, reused for unchanged cases
     vectors: list[np.ndarray | None] = []
     to_embed: list[int] = []
     added, updated = [], []
@@ -205,12 +208,14 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
             for i in old_rows[c.slug]:
                 chunks.append(old.chunks[i])
                 vectors.append(old.vectors[i])
+                tokens.append(old_tokens[i] if old_tokens is not None else None)
             continue
         (updated if old is not None and c.slug in old.cases else added).append(c.slug)
         for ch in chunk_case(c):
             to_embed.append(len(chunks))
             chunks.append(ch)
             vectors.append(None)
+            tokens.append(None)
     removed = sorted(set(old.cases) - set(records)) if old is not None else []
 
     if to_embed:
@@ -238,12 +243,14 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
             "n_chunks": len(chunks),
             "cases": {s: r.hash for s, r in records.items()},
         }
-        path = save_index(index_path, manifest, matrix, chunks, records)
+        tokens = [t if t is not None else bm25_tokens(records[ch.slug], ch) for t, ch in zip(tokens, chunks)]
+        path = save_index(index_path, manifest, matrix, chunks, records, tokens)
     return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks),
                        len(to_embed), time.perf_counter() - t0, rewritten)
 
 
-def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord]) -> Path:
+def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord],
+               tokens: list[list[str]]) -> Path:
     import bm25s
 
     versions = index_path.parent / (index_path.name + ".d")
@@ -256,10 +263,12 @@ def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: li
         for ch in chunks:
             f.write(json.dumps(asdict(ch), ensure_ascii=False) + "\n")
     (tmp / "cases.json").write_text(json.dumps({s: asdict(r) for s, r in records.items()}, ensure_ascii=False), encoding="utf-8")
-    retriever = bm25s.BM25()
-    tokens = [bm25_tokens(records[ch.slug], ch) or [""] for ch in chunks]
+    with open(tmp / "tokens.jsonl", "w", encoding="utf-8") as f:
+        for t in tokens:
+            f.write(json.dumps(t, ensure_ascii=False) + "\n")
     if tokens:
-        retriever.index(tokens, show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index([t or [""] for t in tokens], show_progress=False)
         retriever.save(str(tmp / "bm25"))
     _fsync_dir_files(tmp)
     # the manifest is written last: a directory without one is never loaded
@@ -317,6 +326,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # pragma: no cover - someone else's live process
         return True
     return True
+
+
+def _read_tokens(version_dir: Path) -> list[list[str]] | None:
+    try:
+        with open(version_dir / "tokens.jsonl", encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    except (OSError, ValueError):
+        return None  # recomputed
 
 
 def read_manifest(index_path: Path) -> dict:

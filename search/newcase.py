@@ -15,7 +15,7 @@ from search.errors import CaselibError
 from search.reference import DATA_DIR, Reference, load_reference
 
 TEMPLATE = DATA_DIR / "case_template.md"
-_ID_LINE = re.compile(r"^id:\s*C(\d{4})\s*$", re.M)
+_ID_LINE = re.compile(r"^id:\s*C(\d{4,6})\s*$", re.M)
 _STOP_AT = re.compile(r"[：:，,。；;（(]")
 
 

@@ -33,7 +33,10 @@ class Answer:
 class SearchService:
     def __init__(self, settings: Settings, encoder=None):
         self.settings = settings
-        self.encoder = encoder or pipeline.load_encoder(settings)  # once per process
+        from search.batching import BatchingQueryEncoder
+
+        # once per process; queries from all request threads go through one inference thread
+        self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings))
         self.searcher = None
         self.loaded_from: Path | None = None
         self.log = open_log(settings)
