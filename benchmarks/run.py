@@ -1,0 +1,348 @@
+"""The benchmark suite: build throughput and memory, incremental update, query latency in
+process and over HTTP, server memory, dense flat vs HNSW, BM25 alone, site build time.
+Writes docs/benchmarks.md (machine, date, command, tables).
+
+    .venv/bin/python benchmarks/run.py                       # 30 (shipped), 1000, 10000 cases
+    .venv/bin/python benchmarks/run.py --sizes 30 --http-seconds 5   # quick
+
+Libraries of N > 30 are synthetic (benchmarks/synth.py), built under benchmarks/out/
+(git-ignored); they are never part of the site. Everything runs against 127.0.0.1 only,
+and every load loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+OUT = REPO / "benchmarks" / "out"
+PY = sys.executable
+CASELIB = str(Path(PY).parent / "caselib")
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_MKDOCS_2_WARNING="1")
+
+
+def pct(xs, p):
+    return float(np.percentile(np.asarray(xs), p)) if xs else float("nan")
+
+
+def queries() -> list[str]:
+    qs = []
+    for f in (REPO / "benchmarks" / "heldout_queries.yaml", REPO / "benchmarks" / "test_queries.yaml"):
+        qs += [x["q"] for x in yaml.safe_load(f.read_text(encoding="utf-8"))]
+    return qs
+
+
+def library(n: int) -> Path:
+    if n <= 30:
+        return REPO
+    root = OUT / f"lib-{n}"
+    if not (root / "cases").is_dir() or len(list((root / "cases").glob("*.md"))) != n:
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run([PY, str(REPO / "benchmarks" / "synth.py"), str(n), str(root)], check=True, env=ENV)
+    return root
+
+
+def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    # a fresh child per measurement so ru_maxrss is this child's peak
+    wrapper = [PY, "-c", "import resource,subprocess,sys;p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+               "print(p.stdout[-2000:]);print(p.stderr[-2000:],file=sys.stderr);"
+               "print('MAXRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);sys.exit(p.returncode)", *cmd]
+    p = subprocess.run(wrapper, cwd=cwd, env=ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd} failed:\n{p.stdout}\n{p.stderr}")
+    rss = int(p.stdout.strip().splitlines()[-1].split()[1]) / 1024
+    del before
+    return wall, rss, p.stdout
+
+
+def build_index(root: Path, fresh: bool) -> dict:
+    if fresh:
+        shutil.rmtree(root / ".caselib" / "index.d", ignore_errors=True)
+        (root / ".caselib" / "index").unlink(missing_ok=True)
+    wall, rss, out = timed_child([CASELIB, "--root", str(root), "index", "--quiet"], root)
+    manifest = json.loads((root / ".caselib" / "index" / "manifest.json").read_text())
+    return {"seconds": wall, "peak_rss_mb": rss, "cases": manifest["n_cases"], "chunks": manifest["n_chunks"], "out": out.strip()}
+
+
+def incremental(root: Path) -> dict:
+    cases = sorted((root / "cases").glob("*.md"))
+    target = cases[len(cases) // 2]
+    original = target.read_text(encoding="utf-8")
+    target.write_text(original.replace("## 处理\n\n", "## 处理\n\n（基准测试改动）", 1), encoding="utf-8")
+    try:
+        wall, rss, out = timed_child([CASELIB, "--root", str(root), "index", "--quiet"], root)
+    finally:
+        target.write_text(original, encoding="utf-8")
+    timed_child([CASELIB, "--root", str(root), "index", "--quiet"], root)  # back to the original
+    return {"seconds": wall, "peak_rss_mb": rss, "out": out.strip()}
+
+
+def in_process(root: Path, qs: list[str]) -> dict:
+    from search import pipeline
+    from search.settings import load_settings
+
+    s = pipeline.open_searcher(load_settings(root, env={}))
+    res = {}
+    for mode in ("hybrid", "dense", "bm25"):
+        for q in qs[:10]:
+            s.search(q, mode=mode)
+        lat = []
+        for q in qs:
+            t0 = time.perf_counter()
+            s.search(q + "。", k=5, mode=mode)  # a fresh string: no caching anywhere on this path
+            lat.append((time.perf_counter() - t0) * 1000)
+        res[mode] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99), "n": len(lat)}
+    enc = []
+    for q in qs:
+        t0 = time.perf_counter()
+        s.encoder.encode_queries([q + "！"])
+        enc.append((time.perf_counter() - t0) * 1000)
+    res["encode"] = {"p50": pct(enc, 50), "p95": pct(enc, 95), "p99": pct(enc, 99), "n": len(enc)}
+    res["_searcher"] = s
+    return res
+
+
+def ann(searcher, qs: list[str]) -> dict:
+    """Dense chunk retrieval: exact flat inner product vs HNSW, recall@10 against flat."""
+    import faiss
+
+    vecs = np.ascontiguousarray(searcher.index.vectors, dtype=np.float32)
+    qv = searcher.encoder.encode_queries(qs).astype(np.float32)
+    flat = faiss.IndexFlatIP(vecs.shape[1])
+    flat.add(vecs)
+    t0 = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(vecs.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80
+    hnsw.add(vecs)
+    build_s = time.perf_counter() - t0
+    out = {"chunks": len(vecs), "hnsw_build_s": build_s}
+    _, truth = flat.search(qv, 10)
+    for name, idx in (("flat", flat), ("hnsw", hnsw)):
+        if name == "hnsw":
+            idx.hnsw.efSearch = 64
+        lat = []
+        ids_all = []
+        for i in range(len(qv)):
+            t0 = time.perf_counter()
+            _, ids = idx.search(qv[i : i + 1], 10)
+            lat.append((time.perf_counter() - t0) * 1000)
+            ids_all.append(ids[0])
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids_all, truth)]))
+        out[name] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "recall@10": recall}
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _load(url: str, qs: list[str], concurrency: int, seconds: float, pid: int) -> dict:
+    import httpx
+
+    lat, errors, peak = [], 0, 0.0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def worker(w: int):
+            nonlocal errors
+            i = w
+            while time.perf_counter() < deadline:
+                q = qs[i % len(qs)] + f"（{i}）"  # distinct strings: measures the model, not the cache
+                i += concurrency
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get("/api/search", params={"q": q, "k": 5})
+                    if r.status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                lat.append((time.perf_counter() - t0) * 1000)
+
+        async def sampler():
+            nonlocal peak
+            while time.perf_counter() < deadline:
+                peak = max(peak, rss_mb(pid))
+                await asyncio.sleep(0.5)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(sampler(), *(worker(w) for w in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return {"concurrency": concurrency, "requests": len(lat), "errors": errors, "rps": len(lat) / elapsed,
+            "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99), "peak_rss_mb": peak}
+
+
+def http(root: Path, qs: list[str], levels: list[int], seconds: float) -> dict:
+    port = free_port()
+    proc = subprocess.Popen([CASELIB, "--root", str(root), "serve", "--port", str(port)], env=dict(ENV, CASELIB_LOG_SEARCHES="false"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).json().get("status") == "ok":
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        idle = rss_mb(proc.pid)
+        runs = [asyncio.run(_load(url, qs, c, seconds, proc.pid)) for c in levels]
+        return {"rss_idle_mb": idle, "rss_after_mb": rss_mb(proc.pid), "runs": runs}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def site_build(root: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([CASELIB, "--root", str(root), "build", "--quiet"], check=True, env=ENV, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / 1024 / 1024
+    import torch
+
+    return f"{os.cpu_count()} 核 {cpu}，内存 {mem:.0f} GiB，Python {platform.python_version()}，torch {torch.__version__}（{torch.get_num_threads()} 线程）"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="30,1000,10000")
+    ap.add_argument("--http-seconds", type=float, default=15)
+    ap.add_argument("--levels", default="1,8,32")
+    ap.add_argument("--load", default="50x60", help="并发数x秒数 的稳定性压测（只在 30 个案例上），空字符串跳过")
+    ap.add_argument("--reuse-index", action="store_true", help="已建好的合成库不重建（只测查询）")
+    ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    args = ap.parse_args()
+    qs = queries()
+    levels = [int(x) for x in args.levels.split(",")]
+    results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+               "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]), "sizes": {}}
+    for n in [int(x) for x in args.sizes.split(",")]:
+        root = library(n)
+        print(f"== {n} 个案例（{root}）", flush=True)
+        r = {}
+        if not (args.reuse_index and (root / ".caselib" / "index").exists()):
+            r["build"] = build_index(root, fresh=True)
+            print("  build", r["build"], flush=True)
+        r["incremental"] = incremental(root)
+        print("  incremental", r["incremental"], flush=True)
+        ip = in_process(root, qs)
+        searcher = ip.pop("_searcher")
+        r["in_process"] = ip
+        print("  in-process", ip, flush=True)
+        if n >= 1000:
+            r["ann"] = ann(searcher, qs)
+            print("  ann", r["ann"], flush=True)
+        del searcher
+        r["http"] = http(root, qs, levels, args.http_seconds)
+        print("  http", r["http"], flush=True)
+        if n <= 30:
+            r["site_seconds"] = site_build(root)
+            if args.load:
+                c, secs = (int(x) for x in args.load.split("x"))
+                r["load"] = http(root, qs, [c], secs)
+                print("  load", r["load"], flush=True)
+        results["sizes"][n] = r
+    (OUT).mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
+    Path(args.out).write_text(render(results), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def render(res: dict) -> str:
+    f = lambda x: f"{x:.1f}"  # noqa: E731
+    lines = [
+        "# 性能基准",
+        "",
+        "本页由 `benchmarks/run.py` 生成，数字都是在下面这台机器上实测的；重跑命令即可更新。",
+        "",
+        f"- **机器**：{res['machine']}",
+        f"- **时间**：{res['date']}",
+        f"- **命令**：`.venv/bin/{res['command']}`",
+        "- **模型**：内置 multilingual-e5-small（sentence-transformers，CPU）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
+        "- 超过 30 个案例的库是合成的（`benchmarks/synth.py`：用已有案例的句子重新拼接，标题带【合成】），只用于测速，不进站点。",
+        "",
+        "## 建索引与增量更新",
+        "",
+        "| 案例数 | 片段数 | 全量建索引 | 案例/秒 | 片段/秒 | 峰值内存 | 改一个案例后增量更新 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n, r in res["sizes"].items():
+        b = r.get("build")
+        inc = r["incremental"]
+        if b:
+            lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f} | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 |")
+        else:
+            lines.append(f"| {n} | — | （沿用已建索引） | — | — | — | {f(inc['seconds'])} 秒 |")
+    lines += ["", "全量和增量时间都包含启动进程、加载模型（约 4-5 秒）。", "",
+              "## 进程内查询延迟（毫秒）", "",
+              "| 案例数 | 混合 p50 | p95 | p99 | 仅向量 p50 | 仅 BM25 p50 | p95 | 查询编码 p50 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, r in res["sizes"].items():
+        ip = r["in_process"]
+        lines.append(f"| {n} | {f(ip['hybrid']['p50'])} | {f(ip['hybrid']['p95'])} | {f(ip['hybrid']['p99'])} | {f(ip['dense']['p50'])} | "
+                     f"{f(ip['bm25']['p50'])} | {f(ip['bm25']['p95'])} | {f(ip['encode']['p50'])} |")
+    lines += ["", "## HTTP 检索（127.0.0.1，`/api/search?k=5`，每个查询都不同，不走缓存）", "",
+              "| 案例数 | 并发 | 请求数 | 错误 | 每秒请求 | p50 | p95 | p99 | 压测中峰值内存 |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, r in res["sizes"].items():
+        for run in r["http"]["runs"]:
+            lines.append(f"| {n} | {run['concurrency']} | {run['requests']} | {run['errors']} | {run['rps']:.0f} | {f(run['p50'])} | {f(run['p95'])} | {f(run['p99'])} | {run['peak_rss_mb']:.0f} MB |")
+    lines += ["", "| 案例数 | 服务空闲内存（RSS） | 压测后内存 |", "| --- | --- | --- |"]
+    for n, r in res["sizes"].items():
+        lines.append(f"| {n} | {r['http']['rss_idle_mb']:.0f} MB | {r['http']['rss_after_mb']:.0f} MB |")
+    for n, r in res["sizes"].items():
+        if "load" in r:
+            run = r["load"]["runs"][0]
+            lines += ["", f"## 稳定性压测（{n} 个案例）", "",
+                      f"{run['concurrency']} 个并发客户端，持续 {res['command'] and ''}{int(round(run['requests'] / max(run['rps'], 1e-9)))} 秒左右：共 {run['requests']} 次请求，**{run['errors']} 次错误**，"
+                      f"p50 {f(run['p50'])} 毫秒，p95 {f(run['p95'])} 毫秒，p99 {f(run['p99'])} 毫秒，峰值内存 {run['peak_rss_mb']:.0f} MB。"]
+    for n, r in res["sizes"].items():
+        if "ann" in r:
+            a = r["ann"]
+            lines += ["", f"## 向量检索：精确（flat）与近似（HNSW）对比（{n} 个案例，{a['chunks']} 个片段）", "",
+                      "| 索引 | 单次检索 p50（毫秒） | p95 | recall@10（相对 flat） |", "| --- | --- | --- | --- |",
+                      f"| faiss IndexFlatIP | {a['flat']['p50']:.2f} | {a['flat']['p95']:.2f} | 1.000 |",
+                      f"| faiss HNSW（M=32，efSearch=64） | {a['hnsw']['p50']:.2f} | {a['hnsw']['p95']:.2f} | {a['hnsw']['recall@10']:.3f} |",
+                      "", f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒。"]
+    for n, r in res["sizes"].items():
+        if "site_seconds" in r:
+            lines += ["", f"## 站点构建", "", f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
