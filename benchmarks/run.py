@@ -153,6 +153,24 @@ def ann(searcher, qs: list[str]) -> dict:
     return out
 
 
+QUALITY_SETS = {
+    "开发集（../shared/eval/dev_queries.yaml）": REPO.parent / "shared" / "eval" / "dev_queries.yaml",
+    "留出集一（benchmarks/heldout_queries.yaml）": REPO / "benchmarks" / "heldout_queries.yaml",
+    "测试集（benchmarks/test_queries.yaml，从未用于调参）": REPO / "benchmarks" / "test_queries.yaml",
+}
+
+
+def quality(searcher) -> dict:
+    from search.evaluate import evaluate, load_queries
+
+    out = {}
+    for name, path in QUALITY_SETS.items():
+        if path.is_file():
+            qs = load_queries(path)
+            out[name] = {"n": len(qs), **{m.mode: (m.hit1, m.hit3, m.mrr) for m in evaluate(searcher, qs)}}
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -263,6 +281,8 @@ def main() -> None:
         ip = in_process(root, qs)
         searcher = ip.pop("_searcher")
         r["in_process"] = ip
+        if n <= 30:
+            r["quality"] = quality(searcher)
         print("  in-process", ip, flush=True)
         if n >= 1000:
             r["ann"] = ann(searcher, qs)
@@ -308,6 +328,14 @@ def render(res: dict) -> str:
             lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f} | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 |")
         else:
             lines.append(f"| {n} | — | （沿用已建索引） | — | — | — | {f(inc['seconds'])} 秒 |")
+    for n, r in res["sizes"].items():
+        if "quality" in r:
+            lines += ["", f"## 检索质量（{n} 个案例，`caselib eval`）", "",
+                      "| 查询集 | 条数 | BM25 hit@1 / hit@3 / MRR | 向量 hit@1 / hit@3 / MRR | 混合 hit@1 / hit@3 / MRR |", "| --- | --- | --- | --- | --- |"]
+            for name, q in r["quality"].items():
+                cell = lambda m: " / ".join(f"{x:.3f}" for x in q[m])  # noqa: E731
+                lines.append(f"| {name} | {q['n']} | {cell('bm25')} | {cell('dense')} | {cell('hybrid')} |")
+            lines += ["", "留出集一在选定 BM25 分词和融合权重时看过一次；测试集由另一人只根据案例目录编写，写成后只用于报告。"]
     lines += ["", "全量和增量时间都包含启动进程、加载模型（约 4-5 秒）。", "",
               "## 进程内查询延迟（毫秒）", "",
               "| 案例数 | 混合 p50 | p95 | p99 | 仅向量 p50 | 仅 BM25 p50 | p95 | 查询编码 p50 |",
