@@ -151,11 +151,16 @@ class Index:
     bm25: object  # bm25s.BM25
     chunk_case: np.ndarray = field(init=False)  # chunk row -> case ordinal
     case_order: list[str] = field(init=False)
+    case_starts: np.ndarray = field(init=False)  # first chunk row of each case
 
     def __post_init__(self):
         self.case_order = list(self.cases)
         pos = {s: i for i, s in enumerate(self.case_order)}
         self.chunk_case = np.array([pos[c.slug] for c in self.chunks], dtype=np.int64)
+        # chunks are stored case by case, in case order: per-case work is a segmented reduce
+        if len(self.chunk_case) and (np.any(np.diff(self.chunk_case) < 0) or len(np.unique(self.chunk_case)) != len(self.case_order)):
+            raise IndexMismatch("索引中的片段顺序与案例表不一致 — 运行 caselib index 重建")
+        self.case_starts = np.flatnonzero(np.r_[True, np.diff(self.chunk_case) != 0]) if len(self.chunk_case) else np.zeros(0, np.int64)
 
     @property
     def model_id(self) -> str:

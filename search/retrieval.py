@@ -75,8 +75,10 @@ class Searcher:
         if len(index.chunks):
             self.faiss.add(np.ascontiguousarray(index.vectors, dtype=np.float32))
         self.n_cases = len(index.case_order)
-        self.categories = sorted({r.category for r in index.cases.values()})
-        self.levels = sorted({r.level for r in index.cases.values()})
+        recs = [index.cases[s] for s in index.case_order]
+        self._category = np.array([r.category for r in recs])
+        self._level = np.array([r.level for r in recs])
+        self._tags = [frozenset(r.tags) for r in recs]
 
     # ------------------------------------------------------------------ public
 
@@ -99,14 +101,13 @@ class Searcher:
     # ------------------------------------------------------------------ stages
 
     def _case_mask(self, category, level, tags) -> np.ndarray:
-        recs = [self.index.cases[s] for s in self.index.case_order]
-        mask = np.ones(len(recs), dtype=bool)
+        mask = np.ones(self.n_cases, dtype=bool)
         if category:
-            mask &= np.array([r.category == category for r in recs], dtype=bool)
+            mask &= self._category == category
         if level:
-            mask &= np.array([r.level == level for r in recs], dtype=bool)
+            mask &= self._level == level
         for t in tags or []:
-            mask &= np.array([t in r.tags for r in recs], dtype=bool)
+            mask &= np.fromiter((t in ts for ts in self._tags), dtype=bool, count=self.n_cases)
         return mask
 
     def _dense(self, q: str) -> np.ndarray:
@@ -127,13 +128,12 @@ class Searcher:
         return np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
 
     def _per_case_max(self, chunk_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Best score and best chunk row per case."""
-        best = np.full(self.n_cases, -np.inf, dtype=np.float32)
-        np.maximum.at(best, self.index.chunk_case, chunk_scores)
-        is_best = chunk_scores == best[self.index.chunk_case]
-        rows = np.full(self.n_cases, -1, dtype=np.int64)
-        for row in np.flatnonzero(is_best)[::-1]:  # first best chunk wins
-            rows[self.index.chunk_case[row]] = row
+        """Best score and (first) best chunk row per case, as segmented reductions."""
+        starts = self.index.case_starts
+        best = np.maximum.reduceat(chunk_scores, starts)
+        rows_idx = np.arange(len(chunk_scores))
+        candidates = np.where(chunk_scores == best[self.index.chunk_case], rows_idx, len(chunk_scores))
+        rows = np.minimum.reduceat(candidates, starts)
         return best, rows
 
     def _fuse(self, q, dense_chunk, bm25_chunk, allowed, k) -> list[Hit]:
@@ -159,9 +159,10 @@ class Searcher:
         candidates = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
         terms = highlight_terms(q)
         hits = []
+        starts = self.index.case_starts
+        ends = np.r_[starts[1:], len(self.index.chunks)]
         for ci in candidates:
-            rows = np.flatnonzero(self.index.chunk_case == ci)
-            row = rows[np.argmax(chunk_pick[rows])]
+            row = starts[ci] + int(np.argmax(chunk_pick[starts[ci] : ends[ci]]))
             chunk = self.index.chunks[row]
             snippet, marks = make_snippet(chunk.text, terms)
             slug = self.index.case_order[ci]
