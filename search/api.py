@@ -78,6 +78,23 @@ class Feedback(BaseModel):
     useful: bool
 
 
+class ReplyRequest(BaseModel):
+    text: str = Field(max_length=5000, description="坐席准备发给业主的回复草稿")
+
+
+class PhraseHitOut(BaseModel):
+    phrase: int
+    start: int
+    end: int
+    matched: str
+    why: str
+    suggestion: str
+
+
+class ReplyResponse(BaseModel):
+    hits: list[PhraseHitOut]
+
+
 class ReloadResponse(BaseModel):
     reloaded: bool
     cases: int
@@ -207,6 +224,11 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
         if body.slug not in svc.require().index.cases:
             raise StarletteHTTPException(404, f"没有 slug 为“{body.slug}”的案例")
         svc.log.record_feedback(body.query, body.slug, body.useful)
+
+    @app.post("/api/check-reply", response_model=ReplyResponse, tags=["九句禁语检查"])
+    def api_check_reply(request: Request, body: ReplyRequest):
+        """检查回复草稿里有没有九句禁语（原话、变体、繁体、换了说法的都算），给出位置、伤害和更好的说法。"""
+        return ReplyResponse(hits=[h.as_dict() for h in service(request).check_reply(body.text)])
 
     @app.post("/api/reload", response_model=ReloadResponse, tags=["运维"],
               responses={403: {"model": ErrorResponse}})

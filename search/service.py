@@ -40,6 +40,9 @@ class SearchService:
         self.searcher = None
         self.loaded_from: Path | None = None
         self.log = open_log(settings)
+        from search.phrases import ReplyChecker
+
+        self.reply_checker = ReplyChecker(encoder=self.encoder)  # embeds the phrase variants once
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -103,6 +106,9 @@ class SearchService:
         self.log.record_search(query, top.record.slug if top else None, top.dense if top else None,
                                len(result.hits), match != "strong", category, level)
         return Answer(result, match, weak)
+
+    def check_reply(self, text: str) -> list:
+        return self.reply_checker.check(text)
 
     def popular(self, k: int) -> list:
         """Most-used precedents from the log; before there is any usage, the training
