@@ -10,6 +10,7 @@ Every error is one JSON shape: {"error": {"code", "field", "message"}}.
 
 
 import hmac
+import unicodedata
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,17 @@ from search.retrieval import QueryError
 from search.settings import Settings
 
 MAX_QUERY_CHARS = 500  # longer pastes are cut: the model reads at most 512 tokens anyway
+MAX_QUERY_PARAM = 2000  # beyond this a "query" is a pasted document: refuse it
+
+
+def _validate_query(q: str) -> None:
+    """What the type system can't say about q: readable text, nothing invisible."""
+    if "\ufffd" in q:
+        raise QueryError("q", "查询不是合法的 UTF-8 编码：请检查调用方的 URL 编码")
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in q):
+        raise QueryError("q", "查询含有控制字符：请只输入文字")
+    if not any(c.isalnum() for c in q):
+        raise QueryError("q", "查询里没有可检索的文字（只有表情或符号）：请输入业主反映的问题，如“暖气不热”")
 
 
 class ErrorBody(BaseModel):
@@ -126,6 +138,7 @@ class Health(BaseModel):
     cases: int
     model: str
     index_built_at: str | None
+    problems: list[str] = Field(default_factory=list, description="cases/ 自动更新时发现的问题（file:line），修好后自动清空")
 
 
 def error(status: int, code: str, message: str, field: str | None = None, headers=None) -> JSONResponse:
@@ -180,24 +193,27 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
 
     @app.get("/healthz", response_model=Health, tags=["运维"])
     def healthz(request: Request):
-        s = service(request).searcher
+        svc = service(request)
+        s = svc.searcher
         return Health(
             status="ok" if s else "no-index",
             cases=s.n_cases if s else 0,
             model=settings.model,
             index_built_at=s.index.manifest.get("built_at") if s else None,
+            problems=svc.problems,
         )
 
     @app.get("/api/search", response_model=SearchResponse, tags=["检索"],
              responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
     def api_search(
         request: Request,
-        q: Annotated[str, Query(description="业主反映的问题，口语即可", min_length=1, max_length=10000, pattern=r"\S")],
+        q: Annotated[str, Query(description="业主反映的问题，口语即可；超过 500 字只取前 500 字", min_length=1, max_length=MAX_QUERY_PARAM, pattern=r"\S")],
         k: Annotated[int, Query(ge=1, le=settings.max_k, description="返回案例数")] = 5,
         category: Annotated[CategoryName | None, Query(description="按投诉类别过滤")] = None,
         level: Annotated[LevelName | None, Query(description="按投诉等级过滤")] = None,
         tag: Annotated[list[str], Query(description="按标签过滤，可重复", max_length=10)] = [],  # noqa: B006 - FastAPI copies defaults
     ):
+        _validate_query(q)
         svc = service(request)
         answer = svc.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag or None)
         results = [dict(h.as_dict(), weak=w) for h, w in zip(answer.result.hits, answer.weak)]

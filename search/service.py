@@ -46,6 +46,8 @@ class SearchService:
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._cases_seen: tuple | None = None
+        self.problems: list[str] = []  # from the last automatic update, shown by /healthz
         self.reload()
 
     # ------------------------------------------------------------------ index lifecycle
@@ -73,10 +75,44 @@ class SearchService:
             log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
             return True
 
+    def _cases_signature(self) -> tuple:
+        try:
+            return tuple(sorted((p.name, st.st_mtime_ns, st.st_size) for p in self.settings.cases_dir.glob("*.md") for st in [p.stat()]))
+        except OSError:
+            return ()
+
+    def update_from_cases(self) -> bool:
+        """A trainer saved a case: check, re-embed what changed with the model this process
+        already holds (no reload: seconds, not a cold start), swap the index in, then rebuild
+        the site. Invalid cases are reported and the current index keeps serving."""
+        from search.errors import CaseError
+
+        try:
+            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False)
+        except CaseError as e:
+            self.problems = [str(p) for p in e.problems]
+            log.error("案例有问题，索引未更新（当前索引继续服务）：\n%s", "\n".join(self.problems))
+            return False
+        self.problems = []
+        self.reload()
+        if result.changed:
+            try:
+                pipeline.site(self.settings)
+            except CaselibError as e:
+                log.error("站点未更新（当前站点继续服务）：%s", e)
+        return result.changed
+
     def watch(self, interval: float = 1.0) -> None:
+        self._cases_seen = self._cases_signature()
+
         def loop():
             while not self._stop.wait(interval):
                 try:
+                    if self.settings.auto_index:
+                        seen = self._cases_signature()
+                        if seen != self._cases_seen:
+                            self._cases_seen = seen
+                            self.update_from_cases()
                     self.reload()
                 except Exception:  # noqa: BLE001 - the watcher must survive anything
                     log.exception("重新加载索引时出错")

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     port: int = Field(8000, ge=1, le=65535)
     token: str | None = Field(None, description="写操作/重载接口的令牌；未设置时只接受本机调用")
     log_searches: bool = Field(True, description="是否在本地记录检索日志（已脱敏）")
+    auto_index: bool = Field(True, description="serve 运行时，cases/ 有改动就自动校验、更新索引并重新生成站点")
     max_k: int = Field(20, ge=1, le=100, description="单次检索最多返回的案例数")
     weak_threshold: float | None = Field(
         None, description="最佳匹配的向量相似度低于此值时视为“没有好的匹配”；默认按内置模型校准为 0.875，换模型时请重新校准（benchmarks/calibrate.py）"

@@ -98,3 +98,28 @@ def test_reload_endpoint_is_local_or_token_only(library):
         assert remote.post("/api/reload", headers={"X-Caselib-Token": "s3cret"}).status_code == 200
     with TestClient(tokened, client=("127.0.0.1", 50000)) as local:
         assert local.post("/api/reload").status_code == 200  # a local caller needs no token
+
+
+def test_running_server_indexes_a_saved_case_by_itself(library):
+    """auto_index: the trainer only saves the file; the server checks, indexes and swaps."""
+    settings = load_settings(library, env={}, weak_threshold=0.0)
+    enc = HashingEncoder()
+    pipeline.index(settings, encoder=enc, progress=False)
+    with TestClient(create_app(settings, encoder=enc)) as client:
+        bad = FILLED.format(id="C0950")  # three mistakes
+        (library / "cases" / "garage-flooding.md").write_text(bad, encoding="utf-8")
+        deadline = time.time() + 10
+        while time.time() < deadline and not client.get("/healthz").json()["problems"]:
+            time.sleep(0.2)
+        problems = client.get("/healthz").json()["problems"]
+        assert any(p.startswith("cases/garage-flooding.md:6: level 的值“特大”") or "garage-flooding.md:6:" in p for p in problems)
+        assert client.get("/api/search", params={"q": "电梯"}).status_code == 200  # still serving
+        fixed = bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "") + "\n**别说**：\n\n- “天灾跟物业没关系。”\n"
+        saved = time.time()
+        (library / "cases" / "garage-flooding.md").write_text(fixed, encoding="utf-8")
+        found = False
+        while time.time() - saved < 10 and not found:
+            res = client.get("/api/search", params={"q": "地库积水泡车", "k": 1}).json()["results"]
+            found = bool(res) and res[0]["slug"] == "garage-flooding"
+            time.sleep(0.2)
+        assert found and client.get("/healthz").json()["problems"] == []
