@@ -264,11 +264,18 @@ def main() -> None:
     ap.add_argument("--load", default="50x60", help="并发数x秒数 的稳定性压测（只在 30 个案例上），空字符串跳过")
     ap.add_argument("--reuse-index", action="store_true", help="已建好的合成库不重建（只测查询）")
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    ap.add_argument("--merge", action="store_true", help="保留上一次运行测过的其他规模")
     args = ap.parse_args()
     qs = queries()
     levels = [int(x) for x in args.levels.split(",")]
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
                "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]), "sizes": {}}
+    previous = OUT / "results.json"
+    if args.merge and previous.is_file():
+        # sizes measured by an earlier run are kept (e.g. --sizes 10000 run separately)
+        old = json.loads(previous.read_text())
+        results["sizes"] = {int(k): v for k, v in old.get("sizes", {}).items()}
+        results["command"] = old.get("command", "") + "；" + results["command"]
     for n in [int(x) for x in args.sizes.split(",")]:
         root = library(n)
         print(f"== {n} 个案例（{root}）", flush=True)
@@ -297,6 +304,8 @@ def main() -> None:
                 r["load"] = http(root, qs, [c], secs)
                 print("  load", r["load"], flush=True)
         results["sizes"][n] = r
+        (OUT).mkdir(parents=True, exist_ok=True)
+        (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))  # after each size
     (OUT).mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
     Path(args.out).write_text(render(results), encoding="utf-8")
@@ -321,6 +330,7 @@ def render(res: dict) -> str:
         "| 案例数 | 片段数 | 全量建索引 | 案例/秒 | 片段/秒 | 峰值内存 | 改一个案例后增量更新 |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    res["sizes"] = dict(sorted(res["sizes"].items(), key=lambda kv: int(kv[0])))
     for n, r in res["sizes"].items():
         b = r.get("build")
         inc = r["incremental"]

@@ -33,15 +33,22 @@ MAX_QUERY_CHARS = 500  # longer pastes are cut: the model reads at most 512 toke
 MAX_QUERY_PARAM = 2000  # beyond this a "query" is a pasted document: refuse it
 
 
-def _validate_query(q: str) -> None:
-    """What the type system can't say about q: readable text, nothing invisible."""
-    if "\ufffd" in q:
-        raise QueryError("q", "查询不是合法的 UTF-8 编码：请检查调用方的 URL 编码")
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in q):
-        raise QueryError("q", "查询含有控制字符：请只输入文字")
-    if not any(c.isalnum() for c in q):
-        raise QueryError("q", "查询里没有可检索的文字（只有表情或符号）：请输入业主反映的问题，如“暖气不热”")
+_TEXT = "0-9A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_BAD = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd"
+# Part of the OpenAPI schema: readable text (at least one letter, digit or Chinese
+# character), no control characters, no U+FFFD (what invalid UTF-8 in a URL decodes to).
+QUERY_PATTERN = f"^[^{_BAD}]*[{_TEXT}][^{_BAD}]*$"
 
+
+def query_problem(q: str) -> str:
+    """Why a query failed QUERY_PATTERN, in words an agent or a developer can act on."""
+    if "\ufffd" in q:
+        return "不是合法的 UTF-8 编码：请检查调用方的 URL 编码"
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in q):
+        return "含有控制字符：请只输入文字"
+    if not q.strip():
+        return "不能为空或只有空白：请输入业主反映的问题，如“暖气不热”"
+    return "没有可检索的文字（只有表情或符号）：请输入业主反映的问题，如“暖气不热”"
 
 class ErrorBody(BaseModel):
     code: str
@@ -207,13 +214,12 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
              responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
     def api_search(
         request: Request,
-        q: Annotated[str, Query(description="业主反映的问题，口语即可；超过 500 字只取前 500 字", min_length=1, max_length=MAX_QUERY_PARAM, pattern=r"\S")],
+        q: Annotated[str, Query(description="业主反映的问题，口语即可；超过 500 字只取前 500 字", min_length=1, max_length=MAX_QUERY_PARAM, pattern=QUERY_PATTERN)],
         k: Annotated[int, Query(ge=1, le=settings.max_k, description="返回案例数")] = 5,
         category: Annotated[CategoryName | None, Query(description="按投诉类别过滤")] = None,
         level: Annotated[LevelName | None, Query(description="按投诉等级过滤")] = None,
         tag: Annotated[list[str], Query(description="按标签过滤，可重复", max_length=10)] = [],  # noqa: B006 - FastAPI copies defaults
     ):
-        _validate_query(q)
         svc = service(request)
         answer = svc.search(q[:MAX_QUERY_CHARS], k=k, category=category, level=level, tags=tag or None)
         results = [dict(h.as_dict(), weak=w) for h, w in zip(answer.result.hits, answer.weak)]
@@ -342,7 +348,7 @@ def _zh(err: dict) -> str:
     if t == "string_too_long":
         return f"太长（最多 {ctx.get('max_length')} 字）"
     if t == "string_pattern_mismatch" or t == "string_too_short":
-        return "不能为空或只有空白：请输入业主反映的问题，如“暖气不热”"
+        return query_problem(str(err.get("input", "")))
     if t == "literal_error":
         return f"“{err.get('input')}”不是可选值；可选：{ctx.get('expected', '')}"
     return err.get("msg", "格式不对")

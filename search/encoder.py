@@ -470,6 +470,7 @@ class OnnxEncoder:
         self.model_id = model_id
         self.backend = backend
         self.runtime = runtime
+        self.onnx_path = Path(onnx_path)
         self.query_prompt = query_prompt or None
         self.passage_prompt = passage_prompt or None
         self.batch_size = batch_size

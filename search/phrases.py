@@ -8,30 +8,36 @@ better wording (``better``) from search/data/reference.yaml.
 How it works
 ------------
 1. Normalisation with an offset map. Each original character goes through NFKC and lower
-   case on its own, white space is dropped, and the whole string goes through OpenCC t2s
-   (the converter of search/textnorm.py). t2s is 1:1 per character for CJK; when it is not
-   (length changes) we fall back to converting character by character. Every normalised
-   character remembers the index of the original character it came from, so spans map back
-   exactly (``matched == text[start:end]``).
-2. Sentences (。！？；… and new lines) and clauses (，、：) are cut on the normalised text.
-3. Pattern layer (always on). Each rule is a regex for one phrase plus guards:
-   - ``pre``: must not occur in the clause before the match (e.g. 我们/帮您 before 联系开发商:
-     we contact the developer, the owner is not sent away);
+   case on its own, white space is dropped (a line break ends a sentence), and the whole
+   string goes through OpenCC t2s (the converter of search/textnorm.py). t2s is 1:1 per
+   character for CJK; should the length ever change we convert character by character.
+   Every normalised character remembers the index of the original character it came from,
+   so spans map back exactly (``matched == text[start:end]``) whatever the input has:
+   Traditional characters, full-width forms, spaces inside a phrase, emoji.
+2. Sentences (。！？；… and line breaks) and clauses (，、：) are cut on the normalised text.
+3. Pattern layer (always on). Each ``Rule`` is a regex for one phrase plus guards:
+   - ``pre``: must not occur in the clause before the match (我们会/帮您 before 联系开发商:
+     we contact the developer, the owner is not sent away; 您 as the nearest subject before
+     不清楚: the owner is the one who does not know);
    - ``post``: must not follow the match (没说 + 清楚 is owning a mistake, not denial);
-   - ``ctx``: must not occur in the sentence (and, for phrases whose remedy often comes in the
-     next sentence, the neighbouring sentences): a definite time (今天下午四点前) turns 6 and 8
-     into real commitments, 马上去查/我来问 turns 7 into first-contact responsibility.
-   The rules live here, in code, not in the YAML file: they are regexes tied to the guard
-   logic that interprets them and to the unit tests next to them, and they are not content
-   a trainer edits. The data file keeps the human-readable part (text, harm, better and the
-   ``variants`` paraphrases), which the site shows and the semantic layer reads.
-4. Semantic layer (only with an Encoder). Clauses and sentences are embedded and compared with
-   each phrase's text and variants (embedded once per ``ReplyChecker``) and with good-practice
-   anchors (each phrase's ``better`` plus ``SAFE_ANCHORS``). A unit is flagged for phrase N
-   when its best similarity to N is above ``threshold``, beats the best good-practice anchor
-   by ``margin``, and phrase N's guards do not fire on its sentence. The defaults were
-   calibrated for the embedded multilingual-e5-small model on our own examples (see
-   tests/test_phrases.py); pass other values for another encoder.
+   - ``ctx``: must not occur in the match's clause, sentence, or sentence and neighbours
+     (``window`` -1/0/1): a definite time (今天下午四点前) turns 6 and 8 into commitments,
+     马上去查/我来问 turns 7 into first-contact responsibility, 不过/可以/办法 turns a "no"
+     into a refusal with a way out.
+   The rules live here, in code, not in the YAML file: they are regexes bound to the guard
+   logic that interprets them and to the tests next to them, and they are not content a
+   trainer edits. The data file keeps the human-readable part (text, harm, better and the
+   ``variants`` paraphrases), which the site shows and the semantic layer embeds.
+4. Semantic layer (only with an Encoder). In sentences the pattern layer did not flag, every
+   clause (and every sentence of several clauses) is embedded and compared with each phrase's
+   text and variants (embedded once, when the ``ReplyChecker`` is built) and with
+   good-practice anchors (``SAFE_ANCHORS`` plus each phrase's ``better`` wording). A unit is
+   flagged for its closest phrase N only when the similarity is at least ``threshold``, beats
+   the best good-practice anchor by ``margin``, the unit contains one of N's cue words
+   (``SEM_CUES``), and neither ``SEM_NOT[N]`` nor phrase N's context guards fire on the
+   sentence. The defaults (0.92, 0.02) were calibrated for the embedded multilingual-e5-small
+   model on our own examples (tests/test_phrases.py); pass other values for another encoder.
+   ``check_many`` embeds the clauses of many texts in one call (evaluation).
 
 Scope decisions (what "in substance" means here):
 - Phrase 3 is about pushing the owner to the developer/builder (开发商、开发公司、建设单位、
@@ -78,6 +84,8 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
             continue
         if c.isspace():
             continue
+        if "\ud800" <= c <= "\udfff":  # a lone surrogate (possible in JSON): OpenCC cannot encode it
+            c = "\ufffd"
         n = unicodedata.normalize("NFKC", c)
         for ch in n:
             if ch.isspace():
@@ -160,6 +168,8 @@ HELP = (
 WE_BEFORE = r"(?:我们|咱们|我|由我们|物业)(?:这边)?(?:来|会|去|先|马上|立刻|已经|负责|可以|直接|统一|正在|尽快|这就|帮您|替您|帮你)*$"
 # The nearest subject before the match is the customer (or someone else), not the agent.
 OTHER_SUBJ = r"(?:您|你|业主|客户|他|她|大家|别人|人家|他们|孩子|老人)[^我]*$"
+
+
 @dataclass(frozen=True)
 class Rule:
     phrase: int
@@ -361,7 +371,7 @@ SEM_NOT: dict[int, re.Pattern] = {n: re.compile(p) for n, p in {
     6: DEADLINE + r"|提前",
     7: r"有什么不|哪里不|如果|不知道您|方便|随时问",
     8: r"能做的|做不到|方案|一起想办法",
-    9: r"如果|要是|万一|不过|但是|可以|办法|方案|换一个|行不行|能不能",
+    9: r"如果|要是|万一|不过|但是|(?<!不)可以|办法|方案|换一个|行不行|能不能",
 }.items()}
 
 
@@ -411,17 +421,22 @@ def _phrase_guarded(n: int, sents: list[_Unit], k: int) -> bool:
 # Calibrated for the embedded multilingual-e5-small (query prompt, cosine): see module doc.
 DEFAULT_THRESHOLD = 0.92
 DEFAULT_MARGIN = 0.02
+# The semantic layer embeds at most this many clauses per text (a reply is a few sentences;
+# a 5,000-character paste must not keep the model busy); the pattern layer reads everything.
+MAX_SEMANTIC_UNITS = 120
 
 
 class ReplyChecker:
     """Construct once (embeds the variants when an encoder is given), then ``check(text)``."""
 
     def __init__(self, reference: Reference | None = None, encoder=None,
-                 threshold: float = DEFAULT_THRESHOLD, margin: float = DEFAULT_MARGIN):
+                 threshold: float = DEFAULT_THRESHOLD, margin: float = DEFAULT_MARGIN,
+                 max_units: int = MAX_SEMANTIC_UNITS):
         self.reference = reference or load_reference()
         self.encoder = encoder
         self.threshold = threshold
         self.margin = margin
+        self.max_units = max_units
         self._phrases = {p.n: p for p in self.reference.phrases}
         self._anchor_phrase: list[int] = []
         self._anchor_vecs = None
@@ -442,11 +457,34 @@ class ReplyChecker:
     # -- public ---------------------------------------------------------------------------
 
     def check(self, text: str) -> list[PhraseHit]:
-        if not text or not text.strip():
-            return []
-        norm, index = normalize_with_map(text)
-        sents = split_sentences(norm)
-        spans: list[tuple[int, int, int, str, float]] = []  # (phrase, nstart, nend, via, score)
+        return self.check_many([text])[0]
+
+    def __call__(self, text: str) -> list[PhraseHit]:
+        return self.check(text)
+
+    def check_many(self, texts: list[str]) -> list[list[PhraseHit]]:
+        """``check`` for many texts, with one encoder call for all of them (evaluation)."""
+        prepared = []
+        for text in texts:
+            norm, index = normalize_with_map(text or "")
+            sents = split_sentences(norm)
+            prepared.append((text or "", norm, index, sents, self._pattern_spans(norm, sents)))
+        if self.encoder is not None and self._anchor_vecs is not None:
+            units = [self._semantic_units(norm, sents, spans)[: self.max_units] for _, norm, _, sents, spans in prepared]
+            flat = [norm[a:b] for (_, norm, _, _, _), us in zip(prepared, units) for _, a, b, _ in us]
+            vecs = self.encoder.encode_queries(flat) if flat else None
+            pos = 0
+            for (_, norm, _, sents, spans), us in zip(prepared, units):
+                if us:
+                    spans += self._semantic_decide(norm, sents, us, vecs[pos : pos + len(us)], spans)
+                    pos += len(us)
+        return [self._hits(text, norm, index, spans) for text, norm, index, _, spans in prepared]
+
+    # -- pattern layer --------------------------------------------------------------------
+
+    @staticmethod
+    def _pattern_spans(norm: str, sents: list[_Unit]) -> list[tuple]:
+        spans: list[tuple] = []  # (phrase, nstart, nend, via, score)
         for k, sent in enumerate(sents):
             for rule in RULES:
                 for m in rule.pattern.finditer(sent.text):
@@ -455,18 +493,18 @@ class ReplyChecker:
                     a, b = _trim(norm, sent.start + m.start(), sent.start + m.end())
                     if a < b:
                         spans.append((rule.phrase, a, b, "pattern", 1.0))
-        if self.encoder is not None and self._anchor_vecs is not None:
-            spans += self._semantic(norm, sents, spans)
-        return self._hits(text, norm, index, spans)
-
-    def __call__(self, text: str) -> list[PhraseHit]:
-        return self.check(text)
+        return spans
 
     # -- semantic layer -------------------------------------------------------------------
 
-    def _semantic(self, norm: str, sents: list[_Unit], found) -> list[tuple]:
+    @staticmethod
+    def _semantic_units(norm: str, sents: list[_Unit], found) -> list[tuple[int, int, int, bool]]:
+        """Clauses, and whole sentences of several clauses, in sentences the pattern layer did
+        not flag (it has already judged those: no second guesses)."""
         units: list[tuple[int, int, int, bool]] = []  # (sentence index, nstart, nend, whole sentence?)
         for k, s in enumerate(sents):
+            if any(pa < s.end and pb > s.start for _, pa, pb, *_ in found):
+                continue
             clauses = _split(s.text, _CLAUSE_END)
             cand = [(c.start, c.end, False) for c in clauses]
             if len(clauses) > 1:
@@ -475,9 +513,9 @@ class ReplyChecker:
                 a, b = _trim(norm, s.start + a, s.start + b)
                 if b - a >= 2:
                     units.append((k, a, b, whole))
-        if not units:
-            return []
-        vecs = self.encoder.encode_queries([norm[a:b] for _, a, b, _ in units])
+        return units
+
+    def _semantic_decide(self, norm: str, sents: list[_Unit], units, vecs: np.ndarray, found) -> list[tuple]:
         sims = vecs @ self._anchor_vecs.T  # [units, anchors]
         safe = (vecs @ self._safe_vecs.T).max(axis=1)
         out: list[tuple] = []
@@ -487,7 +525,6 @@ class ReplyChecker:
             if whole and k in flagged:
                 continue
             unit = norm[a:b]
-            s0, s1 = sents[k].start, sents[k].end
             per = {n: float(sims[i, self._anchor_phrase_arr == n].max()) for n in self._phrases}
             n = max(per, key=per.get)  # only the closest phrase: never several for one unit
             sim = per[n]
@@ -495,8 +532,6 @@ class ReplyChecker:
                 continue
             if not SEM_CUES[n].search(unit) or SEM_NOT[n].search(sents[k].text):
                 continue
-            if any(pa < s1 and pb > s0 for _, pa, pb, *_ in found):
-                continue  # the pattern layer already judged this sentence: no second guesses
             if _phrase_guarded(n, sents, k):
                 continue
             out.append((n, a, b, "semantic", sim))
@@ -618,14 +653,20 @@ class ReplyEval:
 
 def evaluate_replies(items: Iterable[dict], checker: ReplyChecker | Callable[[str], list[PhraseHit]]) -> ReplyEval:
     """Precision and recall per phrase and overall (micro-averaged over (text, phrase) pairs)."""
-    check = checker.check if hasattr(checker, "check") else checker
+    items = list(items)
+    texts = [item["text"] for item in items]
+    if hasattr(checker, "check_many"):
+        results = checker.check_many(texts)
+    else:
+        check = checker.check if hasattr(checker, "check") else checker
+        results = [check(t) for t in texts]
     per = {n: PRF() for n in range(1, 10)}
     errors = []
     n_texts = 0
-    for item in items:
+    for item, hits in zip(items, results):
         n_texts += 1
         gold = set(item["phrases"])
-        got = {h.phrase for h in check(item["text"])}
+        got = {h.phrase for h in hits}
         for n in per:
             if n in got and n in gold:
                 per[n].tp += 1

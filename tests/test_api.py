@@ -86,15 +86,15 @@ def test_long_query_is_accepted_and_truncated(client):
 @pytest.mark.parametrize(
     "raw_query, message",
     [
-        ("q=%E6%9A%96%00%01%E6%B0%94", "查询含有控制字符：请只输入文字"),
-        ("q=%FF%FE%FD", "查询不是合法的 UTF-8 编码：请检查调用方的 URL 编码"),
-        ("q=%F0%9F%98%80%F0%9F%98%A1", "查询里没有可检索的文字（只有表情或符号）：请输入业主反映的问题，如“暖气不热”"),
+        ("q=%E6%9A%96%00%01%E6%B0%94", "参数 q 无效：含有控制字符：请只输入文字"),
+        ("q=%FF%FE%FD", "参数 q 无效：不是合法的 UTF-8 编码：请检查调用方的 URL 编码"),
+        ("q=%F0%9F%98%80%F0%9F%98%A1", "参数 q 无效：没有可检索的文字（只有表情或符号）：请输入业主反映的问题，如“暖气不热”"),
     ],
 )
 def test_control_characters_bad_utf8_and_emoji_only(client, raw_query, message):
     r = client.get("/api/search?" + raw_query)
-    assert r.status_code == 400
-    assert r.json() == {"error": {"code": "bad_query", "field": "q", "message": message}}
+    assert r.status_code == 422
+    assert r.json() == {"error": {"code": "invalid_parameter", "field": "q", "message": message}}
 
 
 def test_emoji_inside_a_real_query_is_fine(client):

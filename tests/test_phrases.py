@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from search.encoder import HashingEncoder
@@ -43,9 +42,12 @@ def s2t(text: str) -> str:
     return _s2t().convert(text)
 
 
-# Our own replies, written for this module (none is from the development set). Batches 1–6
-# were each written in one go and run before any rule was added for them; their first-pass
-# scores are in the module report. [] = clean (good practice, often sharing words).
+# Our own replies, written for this module (none is from the development set); [] = clean
+# (good practice, often sharing words). Batches 1–6 were each written in one go and scored
+# before any rule was added for them. First-pass overall precision/recall, pattern layer →
+# with the real encoder: 1: 1.00/0.87 → 1.00/0.97; 2: 1.00/0.92 → 0.90/0.97;
+# 3: 1.00/0.88 → 0.97/0.91; 4: 1.00/0.71 → 0.96/0.89; 5: 0.93/0.52 → 0.91/0.70;
+# 6: 0.96/0.81 → 0.90/0.87. Expect numbers like these on new paraphrases, not the 1.0 below.
 OWN_EXAMPLES: list[tuple[str, list[int]]] = [
     # --- batch 1
     ('您说的楼道漏水？不可能吧，我们早上刚巡查过。', [1]),
@@ -550,6 +552,14 @@ def test_empty_and_clean_text():
     assert check_reply("您好，请问有什么可以帮您？") == []
 
 
+def test_odd_input_does_not_break_offsets():
+    for text in ["\ud800肯定不行", "ｍ\u0301\u200b我不大清楚", "肯定不行" * 1000, "😀" * 10 + "总会有办法的"]:
+        hits = check_reply(text)
+        assert hits
+        for h in hits:
+            assert text[h.start : h.end] == h.matched
+
+
 def test_several_phrases_in_one_reply():
     text = "我也不清楚，你去问开发商。总会有办法的。"
     assert phrases_of(text) == [3, 7, 8]
@@ -593,6 +603,15 @@ def test_semantic_layer_needs_a_cue_word_of_the_phrase():
     ref = _reference_with_variant(3, "那栋楼的事找居委会")  # no developer named: no phrase-3 cue
     checker = ReplyChecker(ref, encoder=HashingEncoder(512), threshold=0.6, margin=0.05)
     assert checker.check("那栋楼的事找居委会吧") == []
+
+
+def test_semantic_layer_is_capped_for_long_pastes():
+    enc = CountingEncoder()
+    checker = ReplyChecker(REF, encoder=enc, max_units=5)
+    seen = []
+    enc.encode_queries = lambda texts: (seen.append(len(texts)), HashingEncoder.encode_queries(enc, texts))[1]
+    checker.check("您好，请稍等。" * 50)
+    assert seen == [5]
 
 
 def test_check_reply_accepts_an_encoder():
@@ -680,4 +699,3 @@ def test_real_encoder_on_dev_set_and_own_examples(real_encoder):
         assert checker.check(text) == [], text
     # nor raise on odd input
     assert checker.check("") == [] and isinstance(checker.check("😀😀😀"), list)
-    assert isinstance(np.asarray(checker._anchor_vecs), np.ndarray)

@@ -65,3 +65,21 @@ def test_api_end_to_end_with_real_model(real_settings, real_searcher, real_encod
         assert r.status_code == 200
         top = r.json()["results"][0]
         assert top["slug"] == "radiator-not-warm" and top["agent"]["say"] and len(top["agent"]["do"]) == 3
+
+
+def test_any_sentence_transformers_model_is_one_setting_away(real_settings, cache_dir):
+    """CASELIB_MODEL may name any sentence-transformers model or path (here a local path;
+    a hub name such as BAAI/bge-small-zh-v1.5 goes through the same code where a site can
+    download). The index records it, and a searcher for another model refuses the index."""
+    from search.embedded_model import ensure_embedded_model
+    from search.errors import IndexMismatch
+
+    path = str(ensure_embedded_model(cache_dir))
+    other = real_settings.model_copy(update={"model": path, "index_dir": real_settings.root / "other-index"})
+    result = pipeline.index(other, progress=False)
+    assert result.n_cases == len(SEED_CASES)
+    s = pipeline.open_searcher(other)
+    assert s.index.manifest["model"] == path and s.encoder.model_id == path
+    assert s.search("暖气片不热", k=1).hits[0].record.slug == "radiator-not-warm"
+    with pytest.raises(IndexMismatch, match="运行 caselib index"):
+        pipeline.open_searcher(real_settings.model_copy(update={"index_dir": real_settings.root / "other-index"}))
