@@ -67,6 +67,31 @@ def make_case(slug: str = "lift-stopped", id: str = "C0901", **replace: str) -> 
     return text
 
 
+RADIATOR = make_case(id="C0902").replace("测试案例：电梯停运业主投诉", "暖气不热业主来电").replace(
+    "早上八点，业主王先生来电，说电梯停在一楼不动了，他要赶去上班。", "降温后业主来电说家里暖气不热，问物业管不管。"
+).replace("category: 突发事件", "category: 设施设备").replace("tags: [电梯, 停运]", "tags: [暖气, 供暖]")
+PARKING = make_case(id="C0903").replace("测试案例：电梯停运业主投诉", "月租卡失效堵住车库入口").replace(
+    "客服小李先致歉，十分钟内到场张贴告示，维保单位半小时后修好，下午回访。", "车管员引导车辆先停到路边，再处理卡片，安管主管向被堵车主致歉。"
+).replace("level: 一般", "level: 热点").replace("tags: [电梯, 停运]", "tags: [停车场]")
+
+
+def three_case_library(root: Path, **settings_overrides):
+    """lift-stopped, radiator-cold and card-jam, indexed with the fake encoder.
+    Returns (settings, encoder)."""
+    from search import pipeline
+    from search.encoder import HashingEncoder
+    from search.settings import load_settings
+
+    (root / "cases").mkdir(exist_ok=True)
+    write_case(root, "lift-stopped", make_case())
+    write_case(root, "radiator-cold", RADIATOR)
+    write_case(root, "card-jam", PARKING)
+    settings = load_settings(root, env={}, **settings_overrides)
+    enc = HashingEncoder()
+    pipeline.index(settings, encoder=enc, progress=False)
+    return settings, enc
+
+
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     """A project root with one valid case; tests add or break files in root/cases."""

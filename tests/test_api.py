@@ -5,26 +5,16 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from search import pipeline
 from search.api import create_app
-from search.encoder import HashingEncoder
-from search.settings import load_settings
-from tests.conftest import make_case, write_case
-from tests.test_retrieval import PARKING, RADIATOR
+from tests.conftest import three_case_library
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("api")
-    (root / "cases").mkdir()
-    write_case(root, "lift-stopped", make_case())
-    write_case(root, "radiator-cold", RADIATOR)
-    write_case(root, "card-jam", PARKING)
     (root / "site").mkdir()
     (root / "site" / "index.html").write_text("<!doctype html><title>站点</title>", encoding="utf-8")
-    settings = load_settings(root, env={})
-    enc = HashingEncoder()
-    pipeline.index(settings, encoder=enc, progress=False)
+    settings, enc = three_case_library(root)
     with TestClient(create_app(settings, encoder=enc)) as c:
         yield c
 

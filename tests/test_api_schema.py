@@ -9,24 +9,13 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from search import pipeline
 from search.api import create_app
-from search.encoder import HashingEncoder
-from search.settings import load_settings
-from tests.conftest import make_case, write_case
-from tests.test_retrieval import PARKING, RADIATOR
+from tests.conftest import three_case_library
 
 
 def _app():
-    root = Path(tempfile.mkdtemp(prefix="caselib-schema-"))
-    (root / "cases").mkdir()
-    write_case(root, "lift-stopped", make_case())
-    write_case(root, "radiator-cold", RADIATOR)
-    write_case(root, "card-jam", PARKING)
-    s = load_settings(root, env={})
-    enc = HashingEncoder()
-    pipeline.index(s, encoder=enc, progress=False)
-    return create_app(s, encoder=enc)
+    settings, enc = three_case_library(Path(tempfile.mkdtemp(prefix="caselib-schema-")))
+    return create_app(settings, encoder=enc)
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

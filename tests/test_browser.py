@@ -149,3 +149,15 @@ def test_static_site_without_api_degrades_gracefully(project, browser):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_reply_checker_page_marks_forbidden_phrases(server, page):
+    page.goto(f"{server}/tools/reply-check.html")
+    page.locator("#rc-text").fill("您好，这种墙体裂缝是开发商的问题，你得自己去找开发商。<b>粗体</b>")
+    page.locator("#rc-hits li").first.wait_for()
+    assert "禁语3" in page.locator("#rc-hits .rc-num").first.inner_text()
+    assert page.locator("#rc-preview mark").count() >= 1
+    assert page.locator("#rc-preview b").count() == 0  # the draft is shown as text, never as markup
+    page.locator("#rc-text").fill("我们帮您联系开发商并跟进，明天下午给您回电话。")
+    page.locator("#rc-hits li").first.wait_for(state="detached")
+    assert page.locator("#rc-preview mark").count() == 0

@@ -14,7 +14,7 @@ from search.cli import cli
 from search.encoder import HashingEncoder
 from search.settings import load_settings
 from tests.conftest import make_case, write_case
-from tests.test_retrieval import PARKING, RADIATOR
+from tests.conftest import PARKING, RADIATOR
 
 
 @pytest.fixture
