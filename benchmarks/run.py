@@ -85,6 +85,18 @@ def build_index(root: Path, fresh: bool) -> dict:
     return {"seconds": wall, "peak_rss_mb": rss, "cases": manifest["n_cases"], "chunks": manifest["n_chunks"], "out": out.strip()}
 
 
+def prebuilt(log: Path, root: Path) -> dict:
+    """Wall time and peak memory of a full build run separately under `/usr/bin/time -v`."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    wall = next(line.split("):", 1)[1].strip() for line in text.splitlines() if "Elapsed (wall clock)" in line)
+    rss_kb = int(next(line.split(":")[1] for line in text.splitlines() if "Maximum resident set size" in line))
+    manifest = json.loads((root / ".caselib" / "index" / "manifest.json").read_text())
+    parts = [float(x) for x in wall.split(":")]
+    seconds = sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
+    return {"chunks": manifest["n_chunks"], "rss": f"{rss_kb / 1024:.0f} MB",
+            "text": f"{seconds / 60:.0f} 分钟（{manifest['n_cases'] / seconds:.1f} 案例/秒，{manifest['n_chunks'] / seconds:.1f} 片段/秒；单独运行，机器同时有其他负载）"}
+
+
 def incremental(root: Path) -> dict:
     cases = sorted((root / "cases").glob("*.md"))
     target = cases[len(cases) // 2]
@@ -96,6 +108,73 @@ def incremental(root: Path) -> dict:
         target.write_text(original, encoding="utf-8")
     timed_child([CASELIB, "--root", str(root), "index", "--quiet"], root)  # back to the original
     return {"seconds": wall, "peak_rss_mb": rss, "out": out.strip()}
+
+
+def incremental_in_server(root: Path) -> dict:
+    """What a running `caselib serve` does when a trainer saves a case: the model is
+    already loaded, so the update is check + re-embed one case + write + swap."""
+    from search import pipeline
+    from search.settings import load_settings
+
+    settings = load_settings(root, env={})
+    enc = pipeline.load_encoder(settings)
+    cases = sorted((root / "cases").glob("*.md"))
+    target = cases[len(cases) // 3]
+    original = target.read_text(encoding="utf-8")
+    try:
+        target.write_text(original.replace("## 处理\n\n", "## 处理\n\n（基准测试改动二）", 1), encoding="utf-8")
+        t0 = time.perf_counter()
+        result = pipeline.index(settings, encoder=enc, progress=False)
+        seconds = time.perf_counter() - t0
+    finally:
+        target.write_text(original, encoding="utf-8")
+        pipeline.index(settings, encoder=enc, progress=False)
+    return {"seconds": seconds, "embedded_chunks": result.embedded_chunks}
+
+
+def freshness(qs_unused=None) -> dict:
+    """Seconds from saving a new case file to the running server's search returning it
+    (the server re-indexes by itself), on a copy of the shipped library."""
+    import httpx
+
+    root = OUT / "freshness"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for name in ("cases", "docs"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    (root / "search").symlink_to(REPO / "search")
+    subprocess.run([CASELIB, "--root", str(root), "build", "--quiet"], check=True, env=ENV, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([CASELIB, "--root", str(root), "serve", "--port", str(port)], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).json().get("status") == "ok":
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        text = (REPO / "cases" / "elevator-entrapment.md").read_text(encoding="utf-8")
+        text = text.replace("id: C0020", "id: C0999").replace("elevator", "x")
+        title = next(line for line in text.splitlines() if line.startswith("title:"))
+        text = text.replace(title, "title: 地库暴雨积水泡车，业主要求物业赔偿损失")
+        t0 = time.perf_counter()
+        (root / "cases" / "garage-flood-benchmark.md").write_text(text, encoding="utf-8")
+        searchable = page = None
+        while time.perf_counter() - t0 < 120 and page is None:
+            r = httpx.get(url + "/api/search", params={"q": "地库暴雨积水泡车", "k": 1}).json()["results"]
+            if searchable is None and r and r[0]["slug"] == "garage-flood-benchmark":
+                searchable = time.perf_counter() - t0
+            if searchable is not None and httpx.get(url + "/cases/garage-flood-benchmark.html").status_code == 200:
+                page = time.perf_counter() - t0
+            time.sleep(0.1)
+        return {"searchable_s": searchable, "page_s": page}
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def in_process(root: Path, qs: list[str]) -> dict:
@@ -265,6 +344,7 @@ def main() -> None:
     ap.add_argument("--reuse-index", action="store_true", help="已建好的合成库不重建（只测查询）")
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--merge", action="store_true", help="保留上一次运行测过的其他规模")
+    ap.add_argument("--prebuilt-log", help="与 --reuse-index 一起用：那次全量建索引的 /usr/bin/time -v 输出，写进表格")
     args = ap.parse_args()
     qs = queries()
     levels = [int(x) for x in args.levels.split(",")]
@@ -283,8 +363,12 @@ def main() -> None:
         if not (args.reuse_index and (root / ".caselib" / "index").exists()):
             r["build"] = build_index(root, fresh=True)
             print("  build", r["build"], flush=True)
+        elif args.prebuilt_log:
+            r["prebuilt"] = prebuilt(Path(args.prebuilt_log), root)
         r["incremental"] = incremental(root)
         print("  incremental", r["incremental"], flush=True)
+        r["incremental_server"] = incremental_in_server(root)
+        print("  incremental in server", r["incremental_server"], flush=True)
         ip = in_process(root, qs)
         searcher = ip.pop("_searcher")
         r["in_process"] = ip
@@ -299,6 +383,8 @@ def main() -> None:
         print("  http", r["http"], flush=True)
         if n <= 30:
             r["site_seconds"] = site_build(root)
+            r["freshness"] = freshness()
+            print("  freshness", r["freshness"], flush=True)
             if args.load:
                 c, secs = (int(x) for x in args.load.split("x"))
                 r["load"] = http(root, qs, [c], secs)
@@ -327,17 +413,19 @@ def render(res: dict) -> str:
         "",
         "## 建索引与增量更新",
         "",
-        "| 案例数 | 片段数 | 全量建索引 | 案例/秒 | 片段/秒 | 峰值内存 | 改一个案例后增量更新 |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| 案例数 | 片段数 | 全量建索引 | 案例/秒 | 片段/秒 | 峰值内存 | 改一个案例：`caselib index` | 改一个案例：运行中的服务（模型已加载） |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     res["sizes"] = dict(sorted(res["sizes"].items(), key=lambda kv: int(kv[0])))
     for n, r in res["sizes"].items():
         b = r.get("build")
         inc = r["incremental"]
+        srv = f"{r['incremental_server']['seconds']:.2f} 秒" if "incremental_server" in r else "—"
         if b:
-            lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f} | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 |")
+            lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f} | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 | {srv} |")
         else:
-            lines.append(f"| {n} | — | （沿用已建索引） | — | — | — | {f(inc['seconds'])} 秒 |")
+            pre = r.get("prebuilt", {})
+            lines.append(f"| {n} | {pre.get('chunks', '—')} | {pre.get('text', '（沿用已建索引）')} | — | — | {pre.get('rss', '—')} | {f(inc['seconds'])} 秒 | {srv} |")
     for n, r in res["sizes"].items():
         if "quality" in r:
             lines += ["", f"## 检索质量（{n} 个案例，`caselib eval`）", "",
@@ -378,7 +466,12 @@ def render(res: dict) -> str:
                       "", f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒。"]
     for n, r in res["sizes"].items():
         if "site_seconds" in r:
-            lines += ["", f"## 站点构建", "", f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]
+            lines += ["", "## 站点构建", "", f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]
+        if r.get("freshness"):
+            fr = r["freshness"]
+            lines += ["", "## 培训员保存新案例后多久能查到", "",
+                      f"在运行中的 `caselib serve` 旁边往 `cases/` 保存一个新案例文件：**{fr['searchable_s']:.1f} 秒**后检索接口就能返回它（服务自己校验、增量编码、切换索引），"
+                      f"{fr['page_s']:.1f} 秒后它的案例页也生成好了（服务在后台重新生成站点）。"]
     return "\n".join(lines) + "\n"
 
 
