@@ -181,7 +181,11 @@ def in_process(root: Path, qs: list[str]) -> dict:
     from search import pipeline
     from search.settings import load_settings
 
-    s = pipeline.open_searcher(load_settings(root, env={}))
+    settings = load_settings(root, env={})
+    s = pipeline.open_searcher(settings)
+    import torch
+
+    torch.set_num_threads(settings.server_threads)  # as the server runs it
     res = {}
     for mode in ("hybrid", "dense", "bm25"):
         for q in qs[:10]:
@@ -408,7 +412,7 @@ def render(res: dict) -> str:
         f"- **机器**：{res['machine']}",
         f"- **时间**：{res['date']}",
         f"- **命令**：`.venv/bin/{res['command']}`",
-        "- **模型**：内置 multilingual-e5-small（sentence-transformers，CPU）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
+        "- **模型**：内置 multilingual-e5-small（sentence-transformers，CPU；检索服务和进程内查询都按服务设置用 1 个 torch 线程，建索引用全部核）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
         "- 超过 30 个案例的库是合成的（`benchmarks/synth.py`：用已有案例的句子重新拼接，标题带【合成】），只用于测速，不进站点。",
         "",
         "## 建索引与增量更新",

@@ -23,6 +23,16 @@ from search.settings import Settings
 log = logging.getLogger("caselib.service")
 
 
+def _limit_torch_threads(n: int) -> None:
+    """Oversubscribed OpenMP threads spin against each other: with another busy process on
+    the same 2 cores, a query took 700-800 ms with 2 threads and 19 ms with 1 (measured).
+    A server must stay fast while trainers rebuild next to it, so it uses few threads."""
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 @dataclass
 class Answer:
     result: SearchResult
@@ -37,6 +47,7 @@ class SearchService:
 
         # once per process; queries from all request threads go through one inference thread
         self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings))
+        _limit_torch_threads(settings.server_threads)
         self.searcher = None
         self.loaded_from: Path | None = None
         self.log = open_log(settings)
