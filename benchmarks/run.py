@@ -101,7 +101,7 @@ def incremental(root: Path) -> dict:
     cases = sorted((root / "cases").glob("*.md"))
     target = cases[len(cases) // 2]
     original = target.read_text(encoding="utf-8")
-    target.write_text(original.replace("## 处理\n\n", "## 处理\n\n（基准测试改动）", 1), encoding="utf-8")
+    target.write_text(original.rstrip("\n") + "\n\n（基准测试改动）\n", encoding="utf-8")  # changes the last section
     try:
         wall, rss, out = timed_child([CASELIB, "--root", str(root), "index", "--quiet"], root)
     finally:
@@ -122,7 +122,7 @@ def incremental_in_server(root: Path) -> dict:
     target = cases[len(cases) // 3]
     original = target.read_text(encoding="utf-8")
     try:
-        target.write_text(original.replace("## 处理\n\n", "## 处理\n\n（基准测试改动二）", 1), encoding="utf-8")
+        target.write_text(original.rstrip("\n") + "\n\n（基准测试改动二）\n", encoding="utf-8")
         t0 = time.perf_counter()
         result = pipeline.index(settings, encoder=enc, progress=False)
         seconds = time.perf_counter() - t0
