@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from search.check import CheckReport, check_library
-from search.errors import BuildError, CaseError, IndexMismatch
+from search.errors import BuildError, CaseError, ConfigError, IndexMismatch
 from search.settings import Settings
 
 
@@ -28,7 +28,10 @@ def check(settings: Settings) -> CheckReport:
 def load_encoder(settings: Settings):
     from search.encoder import load_encoder as _load
 
-    return _load(settings.model, settings.cache_dir)
+    try:
+        return _load(settings.model, settings.cache_dir, backend=settings.backend)
+    except (ValueError, RuntimeError) as e:  # a backend that needs a missing package, or a wrong combination
+        raise ConfigError(f"{e} — 检查 CASELIB_MODEL / CASELIB_BACKEND") from e
 
 
 def index(settings: Settings, encoder=None, progress: bool = True):
