@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -145,18 +146,7 @@ def freshness(qs_unused=None) -> dict:
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     (root / "search").symlink_to(REPO / "search")
     subprocess.run([CASELIB, "--root", str(root), "build", "--quiet"], check=True, env=ENV, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([CASELIB, "--root", str(root), "serve", "--port", str(port)], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/healthz", timeout=1).json().get("status") == "ok":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.2)
+    with serving(root, ENV) as (url, _pid):
         text = (REPO / "cases" / "elevator-entrapment.md").read_text(encoding="utf-8")
         text = text.replace("id: C0020", "id: C0999").replace("elevator", "x")
         title = next(line for line in text.splitlines() if line.startswith("title:"))
@@ -172,9 +162,6 @@ def freshness(qs_unused=None) -> dict:
                 page = time.perf_counter() - t0
             time.sleep(0.1)
         return {"searchable_s": searchable, "page_s": page}
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def in_process(root: Path, qs: list[str]) -> dict:
@@ -254,6 +241,30 @@ def quality(searcher) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def serving(root: Path, env: dict):
+    """`caselib serve` on a free loopback port, ready (healthz ok) before yielding (url, pid);
+    always stopped afterwards."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([CASELIB, "--root", str(root), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).json().get("status") == "ok":
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -303,26 +314,10 @@ async def _load(url: str, qs: list[str], concurrency: int, seconds: float, pid: 
 
 
 def http(root: Path, qs: list[str], levels: list[int], seconds: float) -> dict:
-    port = free_port()
-    proc = subprocess.Popen([CASELIB, "--root", str(root), "serve", "--port", str(port)], env=dict(ENV, CASELIB_LOG_SEARCHES="false"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/healthz", timeout=1).json().get("status") == "ok":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.2)
-        idle = rss_mb(proc.pid)
-        runs = [asyncio.run(_load(url, qs, c, seconds, proc.pid)) for c in levels]
-        return {"rss_idle_mb": idle, "rss_after_mb": rss_mb(proc.pid), "runs": runs}
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with serving(root, dict(ENV, CASELIB_LOG_SEARCHES="false")) as (url, pid):
+        idle = rss_mb(pid)
+        runs = [asyncio.run(_load(url, qs, c, seconds, pid)) for c in levels]
+        return {"rss_idle_mb": idle, "rss_after_mb": rss_mb(pid), "runs": runs}
 
 
 def site_build(root: Path) -> float:
