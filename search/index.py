@@ -224,6 +224,10 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     removed = sorted(set(old.cases) - set(records)) if old is not None else []
 
     if to_embed:
+        if progress:
+            import sys
+
+            print(f"编码 {len(to_embed)} 个片段（{len(added) + len(updated)} 个新增或改动的案例）…", file=sys.stderr, flush=True)
         texts = [passage_text(records[chunks[i].slug], chunks[i]) for i in to_embed]
         new = encoder.encode_passages(texts, progress=progress)
         for row, i in enumerate(to_embed):
