@@ -288,11 +288,8 @@ class ForbiddenError(Exception):
 
 
 def _case_response(r) -> "CaseResponse":
-    return CaseResponse(
-        slug=r.slug, id=r.id, title=r.title, category=r.category, level=r.level, channel=r.channel,
-        outcome=r.outcome, tags=r.tags, principles=r.principles, phrases=r.phrases, summary=r.summary,
-        url=r.url, agent=Agent(say=r.say, do=r.do, avoid=r.avoid),
-    )
+    plain = {k: getattr(r, k) for k in CaseResponse.model_fields if k != "agent"}
+    return CaseResponse(**plain, agent=Agent(say=r.say, do=r.do, avoid=r.avoid))
 
 
 def _install_error_handlers(app: FastAPI, site: Path) -> None:
