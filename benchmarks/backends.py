@@ -1,19 +1,27 @@
 """Compare the embedded model's inference backends: torch, onnx, openvino, onnx-int8.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/backends.py            # all backends
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/backends.py --extra    # + OpenVINO bf16
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/backends.py                # all backends
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/backends.py --rounds 2 --extra
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/backends.py --backends onnx
+
+``--extra`` adds two variants that are not backends of load_encoder: OpenVINO with bf16
+inference precision (its default on CPUs with AMX/AVX512-BF16) and the ONNX graph after
+onnxruntime's transformer fusions (Attention, SkipLayerNorm, BiasGelu; roughly optimum's
+O2), written to a temporary directory.
 
 Each backend is measured in its own fresh process (so RSS is that backend's alone), one
 after the other, after the ONNX exports exist (they are made first, under the cache dir):
 
-* load: seconds for ``load_encoder`` (export cached), RSS after load (VmRSS);
+* load: seconds for ``load_encoder`` (export cached), RSS after load (VmRSS) and peak
+  (VmHWM, at the end);
 * query latency: one query per call, 20 warm-up calls, then 200 calls cycling through
   50 real queries (benchmarks/*_queries.yaml): median and p95;
 * passage throughput: 200 chunks of ~150 characters (≤ 180) cut from cases/*.md, batch 32, after
   one warm-up batch; median chunks/s of 3 passes;
 * equality with torch: cosine of the 50 query embeddings (min/mean) and of the 200 passage
-  embeddings (min); top-1 agreement: for each query, is the best of the 200 chunks (by that
-  backend's own query and passage embeddings) the same chunk torch picks.
+  embeddings (min); the largest change of any query–chunk score (50 × 200); top-1
+  agreement: for each query, is the best of the 200 chunks (by that backend's own query and
+  passage embeddings) the same chunk torch picks, and is it from the same case.
 
 The machine should be idle: before each measurement the script waits (``--wait-idle``
 seconds at most) until other processes use < 0.15 cores, and every row shows how many
@@ -40,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 BACKENDS = ["torch", "onnx", "openvino", "onnx-int8"]
-EXTRA = ["openvino-bf16"]
+EXTRA = ["openvino-bf16", "onnx-fused"]
 N_QUERIES = 50
 N_CHUNKS = 200
 CHUNK_CHARS = 180  # packing limit; the chunks average ~150 characters (~115 tokens)
@@ -96,8 +104,8 @@ def _rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def _load(backend: str, cache_dir: Path):
-    from search.encoder import OPENVINO, _intra_op_threads, load_encoder
+def _load(backend: str, cache_dir: Path, fused: Path | None = None):
+    from search.encoder import OPENVINO, OnnxEncoder, _intra_op_threads, load_encoder
 
     if backend == "openvino-bf16":  # benchmark only: OpenVINO's default precision on AMX CPUs
         import openvino as ov
@@ -107,6 +115,11 @@ def _load(backend: str, cache_dir: Path):
         enc.session = ov.Core().compile_model(str(_onnx_path(cache_dir)), "CPU", config)
         enc.backend = backend
         return enc
+    if backend == "onnx-fused":
+        from search.embedded_model import PASSAGE_PROMPT, QUERY_PROMPT, embedded_model_id, ensure_embedded_model
+
+        model_dir = ensure_embedded_model(cache_dir)
+        return OnnxEncoder(fused, model_dir, embedded_model_id(model_dir), QUERY_PROMPT, PASSAGE_PROMPT, backend=backend)
     return load_encoder("embedded", cache_dir, backend=backend)
 
 
@@ -119,7 +132,7 @@ def _onnx_path(cache_dir: Path) -> Path:
 def worker(backend: str, cache_dir: Path, out: Path) -> None:
     qs, ps = queries(), chunks()
     t0 = time.perf_counter()
-    enc = _load(backend, cache_dir)
+    enc = _load(backend, cache_dir, out.parent / "fused" / "model.onnx")
     load_s = time.perf_counter() - t0
     rss_load = _rss_mb()
 
@@ -156,8 +169,9 @@ def worker(backend: str, cache_dir: Path, out: Path) -> None:
 # ------------------------------------------------------------------ orchestration
 
 
-def prepare(backends: list[str], cache_dir: Path) -> None:
-    """Make the embedded model and the ONNX exports (once; not part of any timing)."""
+def prepare(backends: list[str], cache_dir: Path, tmp: Path) -> None:
+    """Make the embedded model and the ONNX exports (once; not part of any timing), and the
+    fused graph for ``onnx-fused`` in ``tmp``."""
     from search.embedded_model import ensure_embedded_model
     from search.encoder import ensure_onnx_export
 
@@ -166,19 +180,27 @@ def prepare(backends: list[str], cache_dir: Path) -> None:
         ensure_onnx_export(cache_dir, path, "fp32")
     if "onnx-int8" in backends:
         ensure_onnx_export(cache_dir, path, "int8")
+    if "onnx-fused" in backends:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        (tmp / "fused").mkdir()
+        m = optimize_model(str(_onnx_path(cache_dir)), model_type="bert", num_heads=12, hidden_size=384, opt_level=1)
+        m.save_model_to_file(str(tmp / "fused" / "model.onnx"), use_external_data_format=True)
 
 
 def compare(ref: dict, got: dict, slugs: list[str]) -> dict:
     q_cos = (ref["q"].astype(np.float64) * got["q"]).sum(1)
     p_cos = (ref["p"].astype(np.float64) * got["p"]).sum(1)
-    top_ref = (ref["q"] @ ref["p"].T).argmax(1)
-    top_got = (got["q"] @ got["p"].T).argmax(1)
+    s_ref = ref["q"].astype(np.float64) @ ref["p"].T
+    s_got = got["q"].astype(np.float64) @ got["p"].T
+    top_ref, top_got = s_ref.argmax(1), s_got.argmax(1)
     case_ref = [slugs[i] for i in top_ref]
     case_got = [slugs[i] for i in top_got]
     return {
         "q_cos_min": float(q_cos.min()),
         "q_cos_mean": float(q_cos.mean()),
         "p_cos_min": float(p_cos.min()),
+        "score_diff": float(np.abs(s_ref - s_got).max()),  # query–chunk similarity, all pairs
         "top1": f"{int((top_ref == top_got).sum())}/{len(top_ref)}",
         "top1_case": f"{sum(a == b for a, b in zip(case_ref, case_got))}/{len(case_ref)}",
     }
@@ -231,9 +253,9 @@ def main() -> None:
         return
 
     backends = ["torch"] + [b for b in args.backends.split(",") if b and b != "torch"] + (EXTRA if args.extra else [])
-    prepare(backends, args.cache_dir)
     best: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="caselib-backends-") as tmp:
+        prepare(backends, args.cache_dir, Path(tmp))
         for rnd in range(args.rounds):
             for b in backends:
                 out = Path(tmp) / f"{b}-{rnd}.json"
@@ -255,15 +277,15 @@ def main() -> None:
     base_q, base_p = results[0]["q_median_ms"], results[0]["passages_per_s"]
 
     print(f"{N_QUERIES} queries, {N_CHUNKS} chunks of ≤{CHUNK_CHARS} chars, {results[0]['threads']} threads, {os.cpu_count()} CPUs\n")
-    print("| backend | load s | RSS after load / peak MB | query median ms | query p95 ms | passages/s | cos vs torch: queries min / mean | passages min | top-1 chunk / case = torch | model_id | others' CPU (cores) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| backend | load s | RSS after load / peak MB | query median ms | query p95 ms | passages/s | cos vs torch: queries min / mean | passages min | max \|Δ score\| | top-1 chunk / case = torch | model_id | others' CPU (cores) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         c = compare(ref, r["emb"], slugs)
         same = "same" if r["model_id"] == results[0]["model_id"] else r["model_id"].split(":")[-1][:12]
         print(
             f"| {r['backend']} | {r['load_s']:.1f} | {r['rss_load_mb']:.0f} / {r['rss_peak_mb']:.0f} | {r['q_median_ms']:.2f} ({base_q / r['q_median_ms']:.2f}×)"
             f" | {r['q_p95_ms']:.2f} | {r['passages_per_s']:.1f} ({r['passages_per_s'] / base_p:.2f}×)"
-            f" | {c['q_cos_min']:.7f} / {c['q_cos_mean']:.7f} | {c['p_cos_min']:.7f} | {c['top1']} / {c['top1_case']} | {same}"
+            f" | {c['q_cos_min']:.7f} / {c['q_cos_mean']:.7f} | {c['p_cos_min']:.7f} | {c['score_diff']:.1e} | {c['top1']} / {c['top1_case']} | {same}"
             f" | {r['others_cores']:.2f} |"
         )
 

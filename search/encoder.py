@@ -9,20 +9,23 @@ Importing this module is cheap (numpy only); torch and sentence_transformers are
 when a real encoder is loaded. Texts longer than the model's limit (512 tokens for the
 embedded model, prompt included) are truncated, so index chunks should stay below it.
 
-Backends (embedded model only; ``load_encoder(..., backend=...)``):
+Backends (``load_encoder(..., backend=...)``; all but torch for the embedded model only):
 
-* ``"torch"`` (default): sentence-transformers on torch.
+* ``"torch"`` (default): sentence-transformers on torch, any model.
 * ``"onnx"``: the same float32 weights exported once to ONNX (a sibling cache directory,
   never the repository) and run by onnxruntime, with the model's own tokenizer.json. Gated
   at export to cosine ≥ 0.9999 against torch, so it keeps the torch ``model_id``: an index
   built with one backend is valid for the other. torch is not imported at run time.
 * ``"onnx-int8"``: that export with dynamic int8 weights (onnxruntime.quantization). Not
   the same function: it has its own ``model_id`` (content hash), so its indexes are separate.
+  Activations are quantised per batch, so a text's vector also depends on its batch-mates.
 * ``"openvino"``: the float32 ONNX file compiled by OpenVINO with f32 inference precision
   (its bf16 default on AMX CPUs would change results); same ``model_id`` as torch.
 
-The ONNX backends need ``pip install caselib[onnx]`` (onnxruntime, onnx); OpenVINO needs
-``openvino``. sentence-transformers' own ``backend="onnx"`` is not used: it needs
+Measurements: benchmarks/backends.py.
+
+The ONNX backends need ``pip install 'caselib[onnx]'`` (onnxruntime, onnx); OpenVINO
+needs ``'caselib[openvino]'``. sentence-transformers' own ``backend="onnx"`` is not used: it needs
 optimum-onnx, whose only release pins transformers < 4.58.
 """
 

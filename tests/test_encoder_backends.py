@@ -78,6 +78,11 @@ def test_onnx_backend_matches_torch(real_encoder, cache_dir, monkeypatch):
     assert enc.model_id == real_encoder.model_id and enc.dim == real_encoder.dim
     export = enc.onnx_path.resolve()
     assert Path(cache_dir).expanduser().resolve() in export.parents and REPO not in export.parents
+    # exported once: loading again reuses the cached files
+    stamps = {p.name: p.stat().st_mtime_ns for p in export.parent.iterdir()}
+    again = load_encoder("embedded", cache_dir, backend="onnx")
+    assert again.onnx_path.resolve() == export
+    assert {p.name: p.stat().st_mtime_ns for p in export.parent.iterdir()} == stamps
     _check_equal_to_torch(enc, real_encoder, monkeypatch, 0.9999)
 
 
