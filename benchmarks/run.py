@@ -86,7 +86,7 @@ def build_index(root: Path, fresh: bool) -> dict:
     return {"seconds": wall, "peak_rss_mb": rss, "cases": manifest["n_cases"], "chunks": manifest["n_chunks"], "out": out.strip()}
 
 
-def prebuilt(log: Path, root: Path) -> dict:
+def prebuilt(log: Path, root: Path, note: str = "") -> dict:
     """Wall time and peak memory of a full build run separately under `/usr/bin/time -v`."""
     text = log.read_text(encoding="utf-8", errors="replace")
     wall = next(line.split("):", 1)[1].strip() for line in text.splitlines() if "Elapsed (wall clock)" in line)
@@ -95,7 +95,7 @@ def prebuilt(log: Path, root: Path) -> dict:
     parts = [float(x) for x in wall.split(":")]
     seconds = sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
     return {"chunks": manifest["n_chunks"], "rss": f"{rss_kb / 1024:.0f} MB",
-            "text": f"{seconds / 60:.0f} 分钟（{manifest['n_cases'] / seconds:.1f} 案例/秒，{manifest['n_chunks'] / seconds:.1f} 片段/秒；单独运行，机器同时有其他负载）"}
+            "text": f"{seconds / 60:.0f} 分钟（{manifest['n_cases'] / seconds:.1f} 案例/秒，{manifest['n_chunks'] / seconds:.1f} 片段/秒；单独运行{'，' + note if note else ''}）"}
 
 
 def incremental(root: Path) -> dict:
@@ -118,7 +118,7 @@ def incremental_in_server(root: Path) -> dict:
     from search.settings import load_settings
 
     settings = load_settings(root, env={})
-    enc = pipeline.load_encoder(settings)
+    enc = pipeline.load_encoder(settings, threads=settings.server_threads)
     cases = sorted((root / "cases").glob("*.md"))
     target = cases[len(cases) // 3]
     original = target.read_text(encoding="utf-8")
@@ -169,10 +169,8 @@ def in_process(root: Path, qs: list[str]) -> dict:
     from search.settings import load_settings
 
     settings = load_settings(root, env={})
-    s = pipeline.open_searcher(settings)
-    import torch
-
-    torch.set_num_threads(settings.server_threads)  # as the server runs it
+    # as the server runs it: the configured backend on settings.server_threads threads
+    s = pipeline.open_searcher(settings, encoder=pipeline.load_encoder(settings, threads=settings.server_threads))
     res = {}
     for mode in ("hybrid", "dense", "bm25"):
         for q in qs[:10]:
@@ -194,23 +192,28 @@ def in_process(root: Path, qs: list[str]) -> dict:
 
 
 def ann(searcher, qs: list[str]) -> dict:
-    """Dense chunk retrieval: exact flat inner product vs HNSW, recall@10 against flat."""
+    """Dense chunk retrieval: exact flat inner product vs IVF (what the Searcher uses past
+    APPROX_MIN_CHUNKS) vs HNSW, recall@10 against flat; then whole hybrid searches with the
+    IVF and the flat index side by side, to see whether agents would notice."""
     import faiss
+
+    from search.retrieval import Searcher, _dense_index
 
     vecs = np.ascontiguousarray(searcher.index.vectors, dtype=np.float32)
     qv = searcher.encoder.encode_queries(qs).astype(np.float32)
-    flat = faiss.IndexFlatIP(vecs.shape[1])
-    flat.add(vecs)
+    flat = _dense_index(vecs, approx=False)
+    t0 = time.perf_counter()
+    ivf = _dense_index(vecs, approx=True)
+    ivf_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     hnsw = faiss.IndexHNSWFlat(vecs.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = 80
     hnsw.add(vecs)
     build_s = time.perf_counter() - t0
-    out = {"chunks": len(vecs), "hnsw_build_s": build_s}
+    hnsw.hnsw.efSearch = 64
+    out = {"chunks": len(vecs), "hnsw_build_s": build_s, "ivf_build_s": ivf_s, "ivf_nlist": ivf.nlist, "ivf_nprobe": ivf.nprobe}
     _, truth = flat.search(qv, 10)
-    for name, idx in (("flat", flat), ("hnsw", hnsw)):
-        if name == "hnsw":
-            idx.hnsw.efSearch = 64
+    for name, idx in (("flat", flat), ("ivf", ivf), ("hnsw", hnsw)):
         lat = []
         ids_all = []
         for i in range(len(qv)):
@@ -220,6 +223,19 @@ def ann(searcher, qs: list[str]) -> dict:
             ids_all.append(ids[0])
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids_all, truth)]))
         out[name] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "recall@10": recall}
+    exact = Searcher(searcher.index, searcher.encoder, approx=False)
+    approx = Searcher(searcher.index, searcher.encoder, approx=True)
+    same_top1, overlap, lat = 0, [], {"flat": [], "ivf": []}
+    for q in qs:
+        runs = {}
+        for name, s in (("flat", exact), ("ivf", approx)):
+            t0 = time.perf_counter()
+            runs[name] = [h.record.slug for h in s.search(q, k=5).hits]
+            lat[name].append((time.perf_counter() - t0) * 1000)
+        same_top1 += runs["flat"][:1] == runs["ivf"][:1]
+        overlap.append(len(set(runs["flat"]) & set(runs["ivf"])) / max(1, len(runs["flat"])))
+    out["hybrid"] = {"top1_agree": same_top1 / len(qs), "overlap@5": float(np.mean(overlap)),
+                     "flat_p50": pct(lat["flat"], 50), "ivf_p50": pct(lat["ivf"], 50), "n": len(qs)}
     return out
 
 
@@ -329,9 +345,10 @@ def site_build(root: Path) -> float:
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
     mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / 1024 / 1024
-    import torch
+    from importlib.metadata import version
 
-    return f"{os.cpu_count()} 核 {cpu}，内存 {mem:.0f} GiB，Python {platform.python_version()}，torch {torch.__version__}（{torch.get_num_threads()} 线程）"
+    return (f"{os.cpu_count()} 核 {cpu}，内存 {mem:.0f} GiB，Python {platform.python_version()}，"
+            f"torch {version('torch')}，onnxruntime {version('onnxruntime')}，faiss-cpu {version('faiss-cpu')}")
 
 
 def main() -> None:
@@ -344,10 +361,16 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--merge", action="store_true", help="保留上一次运行测过的其他规模")
     ap.add_argument("--prebuilt-log", help="与 --reuse-index 一起用：那次全量建索引的 /usr/bin/time -v 输出，写进表格")
+    ap.add_argument("--prebuilt-note", default="", help="对那次全量建索引的说明（如“机器空闲”或“同时有其他负载”），写进表格")
     args = ap.parse_args()
     qs = queries()
     levels = [int(x) for x in args.levels.split(",")]
+    from search.encoder import resolve_backend
+    from search.settings import load_settings
+
+    settings = load_settings(REPO, env={})
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+               "backend": resolve_backend(settings.model, settings.backend), "server_threads": settings.server_threads,
                "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]), "sizes": {}}
     previous = OUT / "results.json"
     if args.merge and previous.is_file():
@@ -363,7 +386,7 @@ def main() -> None:
             r["build"] = build_index(root, fresh=True)
             print("  build", r["build"], flush=True)
         elif args.prebuilt_log:
-            r["prebuilt"] = prebuilt(Path(args.prebuilt_log), root)
+            r["prebuilt"] = prebuilt(Path(args.prebuilt_log), root, args.prebuilt_note)
         r["incremental"] = incremental(root)
         print("  incremental", r["incremental"], flush=True)
         r["incremental_server"] = incremental_in_server(root)
@@ -407,7 +430,7 @@ def render(res: dict) -> str:
         f"- **机器**：{res['machine']}",
         f"- **时间**：{res['date']}",
         f"- **命令**：`.venv/bin/{res['command']}`",
-        "- **模型**：内置 multilingual-e5-small（sentence-transformers，CPU；检索服务和进程内查询都按服务设置用 1 个 torch 线程，建索引用全部核）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
+        f"- **模型**：内置 multilingual-e5-small，推理后端 {res.get('backend', 'torch')}（CPU；检索服务和进程内查询都按服务设置用 {res.get('server_threads', 1)} 个推理线程，建索引用全部核）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
         "- 超过 30 个案例的库是合成的（`benchmarks/synth.py`：用已有案例的句子重新拼接，标题带【合成】），只用于测速，不进站点。",
         "",
         "## 建索引与增量更新",
@@ -458,11 +481,18 @@ def render(res: dict) -> str:
     for n, r in res["sizes"].items():
         if "ann" in r:
             a = r["ann"]
-            lines += ["", f"## 向量检索：精确（flat）与近似（HNSW）对比（{n} 个案例，{a['chunks']} 个片段）", "",
+            ivf = a.get("ivf")
+            lines += ["", f"## 向量检索：精确（flat）与近似（IVF、HNSW）对比（{n} 个案例，{a['chunks']} 个片段）", "",
                       "| 索引 | 单次检索 p50（毫秒） | p95 | recall@10（相对 flat） |", "| --- | --- | --- | --- |",
-                      f"| faiss IndexFlatIP | {a['flat']['p50']:.2f} | {a['flat']['p95']:.2f} | 1.000 |",
-                      f"| faiss HNSW（M=32，efSearch=64） | {a['hnsw']['p50']:.2f} | {a['hnsw']['p95']:.2f} | {a['hnsw']['recall@10']:.3f} |",
-                      "", f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒。"]
+                      f"| faiss IndexFlatIP | {a['flat']['p50']:.2f} | {a['flat']['p95']:.2f} | 1.000 |"]
+            if ivf:
+                lines.append(f"| faiss IVF-Flat（nlist={a['ivf_nlist']}，nprobe={a['ivf_nprobe']}） | {ivf['p50']:.2f} | {ivf['p95']:.2f} | {ivf['recall@10']:.3f} |")
+            lines += [f"| faiss HNSW（M=32，efSearch=64） | {a['hnsw']['p50']:.2f} | {a['hnsw']['p95']:.2f} | {a['hnsw']['recall@10']:.3f} |",
+                      "", f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒" + (f"；IVF 训练加入库 {a['ivf_build_s']:.1f} 秒（加载索引时做，不存盘）。" if ivf else "。")]
+            if "hybrid" in a:
+                h = a["hybrid"]
+                lines.append(f"完整的混合检索（k=5，{h['n']} 条查询）用 IVF 与用 flat 相比：第一名相同 {h['top1_agree']:.3f}，前 5 名重合 {h['overlap@5']:.3f}；"
+                             f"p50 {h['ivf_p50']:.1f} 毫秒对 {h['flat_p50']:.1f} 毫秒。")
     for n, r in res["sizes"].items():
         if "site_seconds" in r:
             lines += ["", "## 站点构建", "", f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]

@@ -21,25 +21,26 @@ from search.errors import BuildError, CaseError, ConfigError, IndexMismatch
 from search.settings import Settings
 
 
-def check(settings: Settings) -> CheckReport:
-    return check_library(settings.cases_dir, root=settings.root)
+def check(settings: Settings, memo: dict | None = None) -> CheckReport:
+    return check_library(settings.cases_dir, root=settings.root, memo=memo)
 
 
-def load_encoder(settings: Settings):
+def load_encoder(settings: Settings, threads: int | None = None):
     from search.encoder import load_encoder as _load
 
     try:
-        return _load(settings.model, settings.cache_dir, backend=settings.backend)
+        return _load(settings.model, settings.cache_dir, backend=settings.backend, threads=threads)
     except (ValueError, RuntimeError) as e:  # a backend that needs a missing package, or a wrong combination
         raise ConfigError(f"{e} — 检查 CASELIB_MODEL / CASELIB_BACKEND") from e
 
 
-def index(settings: Settings, encoder=None, progress: bool = True):
+def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | None = None):
     """Validate, then build or update the index. Raises CaseError if any case is invalid
-    (nothing is indexed from a library with errors: the last good index keeps serving)."""
+    (nothing is indexed from a library with errors: the last good index keeps serving).
+    ``memo``: see check_library (a long-running caller's parse cache)."""
     from search.index import build_index
 
-    report = check(settings)
+    report = check(settings, memo)
     if report.problems:
         raise CaseError(report.problems)
     encoder = encoder or load_encoder(settings)

@@ -46,7 +46,7 @@ class SearchService:
         from search.batching import BatchingQueryEncoder
 
         # once per process; queries from all request threads go through one inference thread
-        self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings))
+        self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
         _limit_torch_threads(settings.server_threads)
         self.searcher = None
         self.loaded_from: Path | None = None
@@ -59,6 +59,7 @@ class SearchService:
         self._watcher: threading.Thread | None = None
         self._cases_seen: tuple | None = None
         self.problems: list[str] = []  # from the last automatic update, shown by /healthz
+        self._check_memo: dict = {}  # parsed cases by file signature: a save re-parses one file, not all
         self.reload()
 
     # ------------------------------------------------------------------ index lifecycle
@@ -99,7 +100,7 @@ class SearchService:
         from search.errors import CaseError
 
         try:
-            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False)
+            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False, memo=self._check_memo)
         except CaseError as e:
             self.problems = [str(p) for p in e.problems]
             log.error("案例有问题，索引未更新（当前索引继续服务）：\n%s", "\n".join(self.problems))

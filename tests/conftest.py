@@ -123,7 +123,17 @@ def cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_encoder(cache_dir):
-    """The embedded default model, converted once per machine and loaded once per session."""
+    """The embedded default model on the default backend (auto: onnx), converted once per
+    machine and loaded once per session."""
     from search.encoder import load_encoder
 
     return load_encoder("embedded", cache_dir)
+
+
+@pytest.fixture(scope="session")
+def torch_encoder(cache_dir):
+    """The embedded model on sentence-transformers + torch: the reference the other backends
+    must reproduce."""
+    from search.encoder import load_encoder
+
+    return load_encoder("embedded", cache_dir, backend="torch")

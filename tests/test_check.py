@@ -150,3 +150,30 @@ def test_all_problems_reported_not_just_first(library):
     write_case(library, "broken-b", make_case(id="C0906").replace("source: 示例", "source: 网上"))
     files = {p.split(":")[0] for p in problems(library)}
     assert files == {"cases/broken-a.md", "cases/broken-b.md"}
+
+
+def test_memo_reparses_only_changed_files_and_still_sees_new_problems(library, monkeypatch):
+    import search.check as check_mod
+
+    write_case(library, "card-jam", make_case("card-jam", id="C0902"))
+    parsed: list[str] = []
+    real = check_mod.check_file
+    monkeypatch.setattr(check_mod, "check_file", lambda path, *a, **k: parsed.append(path.name) or real(path, *a, **k))
+    memo: dict = {}
+    assert check_library(library / "cases", root=library, memo=memo).problems == []
+    assert sorted(parsed) == ["card-jam.md", "lift-stopped.md"]
+    parsed.clear()
+    assert [c.slug for c in check_library(library / "cases", root=library, memo=memo).cases] == ["lift-stopped", "card-jam"]
+    assert parsed == []  # nothing changed: nothing parsed
+    # an edit that breaks one file, then a second file taking the first one's id
+    write_case(library, "card-jam", make_case("card-jam", id="C0902").replace("channel: 电话\n", ""))
+    write_case(library, "lift-again", make_case("lift-again", id="C0901"))
+    report = check_library(library / "cases", root=library, memo=memo)
+    assert sorted(parsed) == ["card-jam.md", "lift-again.md"]
+    assert [str(p) for p in report.problems] == [
+        "cases/card-jam.md:14: 缺少必填字段 channel — 在结束的 --- 之前加一行 channel: …（投诉渠道）",
+        "cases/lift-stopped.md:2: id C0901 与 cases/lift-again.md 重复 — 改成未用过的编号（caselib new 会自动分配下一个）",
+    ]
+    (library / "cases" / "card-jam.md").unlink()
+    check_library(library / "cases", root=library, memo=memo)
+    assert {p.name for p in memo} == {"lift-stopped.md", "lift-again.md"}

@@ -1,5 +1,5 @@
-"""The embedded model's ONNX / OpenVINO backends reproduce torch (optional packages:
-``pip install 'caselib[onnx]'``; skipped cleanly without them)."""
+"""The embedded model's ONNX / OpenVINO backends reproduce torch. onnx is the default
+(``auto``); OpenVINO is optional (``pip install 'caselib[openvino]'``, skipped without it)."""
 
 from __future__ import annotations
 
@@ -65,17 +65,32 @@ def test_backend_argument_is_checked(tmp_path):
         load_encoder("embedded", tmp_path, backend="tensorrt")
     with pytest.raises(ValueError, match="只支持内置模型"):
         load_encoder("intfloat/multilingual-e5-small", tmp_path, backend="onnx")
-    assert BACKENDS[0] == "torch"
+    assert BACKENDS[0] == "auto"
+
+
+def test_auto_is_onnx_for_the_embedded_model_and_torch_for_others():
+    from search.encoder import resolve_backend
+
+    assert resolve_backend("embedded", "auto") == "onnx"
+    assert resolve_backend("embedded", None) == "onnx"
+    assert resolve_backend("intfloat/multilingual-e5-small", "auto") == "torch"
+    assert resolve_backend("embedded", " Torch ") == "torch"
 
 
 @pytest.mark.model
-def test_onnx_backend_matches_torch(real_encoder, cache_dir, monkeypatch):
-    ort = pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
+def test_default_encoder_is_onnx_with_the_torch_model_id(real_encoder, torch_encoder):
+    # the search path tested end to end with real_encoder is the one users get
+    assert getattr(real_encoder, "backend", None) == "onnx"
+    assert real_encoder.model_id == torch_encoder.model_id
+
+
+@pytest.mark.model
+def test_onnx_backend_matches_torch(torch_encoder, cache_dir, monkeypatch):
+    import onnxruntime as ort
     enc = load_encoder("embedded", cache_dir, backend="onnx")
     assert enc.backend == "onnx" and isinstance(enc.session, ort.InferenceSession)
     # same weights, same function: an index built with torch stays valid
-    assert enc.model_id == real_encoder.model_id and enc.dim == real_encoder.dim
+    assert enc.model_id == torch_encoder.model_id and enc.dim == torch_encoder.dim
     export = enc.onnx_path.resolve()
     assert Path(cache_dir).expanduser().resolve() in export.parents and REPO not in export.parents
     # exported once: loading again reuses the cached files
@@ -83,13 +98,11 @@ def test_onnx_backend_matches_torch(real_encoder, cache_dir, monkeypatch):
     again = load_encoder("embedded", cache_dir, backend="onnx")
     assert again.onnx_path.resolve() == export
     assert {p.name: p.stat().st_mtime_ns for p in export.parent.iterdir()} == stamps
-    _check_equal_to_torch(enc, real_encoder, monkeypatch, 0.9999)
+    _check_equal_to_torch(enc, torch_encoder, monkeypatch, 0.9999)
 
 
 @pytest.mark.model
 def test_onnx_backend_runs_without_torch(cache_dir):
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
     load_encoder("embedded", cache_dir, backend="onnx")  # export exists after this
     code = (
         "import sys; from pathlib import Path; from search.encoder import load_encoder;"
@@ -100,24 +113,20 @@ def test_onnx_backend_runs_without_torch(cache_dir):
 
 
 @pytest.mark.model
-def test_onnx_int8_is_close_but_a_different_model(real_encoder, cache_dir, monkeypatch):
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
+def test_onnx_int8_is_close_but_a_different_model(torch_encoder, cache_dir, monkeypatch):
     enc = load_encoder("embedded", cache_dir, backend="onnx-int8")
     assert enc.backend == "onnx-int8"
-    assert enc.model_id != real_encoder.model_id and enc.model_id.startswith("sha256:")
+    assert enc.model_id != torch_encoder.model_id and enc.model_id.startswith("sha256:")
     # dynamic quantisation scales activations per batch, so a text's vector also depends on
     # what it is batched with (≈ 0.997 alone vs in a batch): one more reason it is not default
-    _check_equal_to_torch(enc, real_encoder, monkeypatch, 0.99, min_self=0.99)
+    _check_equal_to_torch(enc, torch_encoder, monkeypatch, 0.99, min_self=0.99)
 
 
 @pytest.mark.model
-def test_openvino_backend_matches_torch(real_encoder, cache_dir, monkeypatch):
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
+def test_openvino_backend_matches_torch(torch_encoder, cache_dir, monkeypatch):
     ov = pytest.importorskip("openvino")
     enc = load_encoder("embedded", cache_dir, backend="openvino")
     assert enc.backend == "openvino" and isinstance(enc.session, ov.CompiledModel)
     assert enc.session.get_property("INFERENCE_PRECISION_HINT") == ov.Type.f32
-    assert enc.model_id == real_encoder.model_id
-    _check_equal_to_torch(enc, real_encoder, monkeypatch, 0.9999)
+    assert enc.model_id == torch_encoder.model_id
+    _check_equal_to_torch(enc, torch_encoder, monkeypatch, 0.9999)

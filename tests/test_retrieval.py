@@ -51,3 +51,41 @@ def test_snippet_offsets_point_at_the_terms():
     snippet, marks = make_snippet("很长的前文" * 40 + "业主说家里暖气不热" + "后文" * 50, ["暖气", "不热"])
     assert snippet.startswith("…") and snippet.endswith("…")
     assert [snippet[a:b] for a, b in marks] == ["暖气", "不热"]
+
+
+def test_large_libraries_use_ivf_with_the_same_answers_when_every_cluster_is_read(tmp_path, monkeypatch):
+    import faiss
+
+    from search import retrieval
+
+    settings, enc = three_case_library(tmp_path)
+    flat = pipeline.open_searcher(settings, encoder=enc)
+    assert isinstance(flat.faiss, faiss.IndexFlatIP)
+    monkeypatch.setattr(retrieval, "APPROX_MIN_CHUNKS", 2)  # pretend the library is large
+    approx = pipeline.open_searcher(settings, encoder=enc)
+    assert isinstance(approx.faiss, faiss.IndexIVFFlat)
+    assert approx.faiss.nprobe >= approx.faiss.nlist  # a tiny index: every cluster is read
+    for q in ("家里暖气不热", "停车卡刷不了", "业主投诉"):
+        a = [(h.record.slug, round(h.score, 6)) for h in approx.search(q, k=3, mode="dense").hits]
+        b = [(h.record.slug, round(h.score, 6)) for h in flat.search(q, k=3, mode="dense").hits]
+        assert a == b
+
+
+def test_ivf_recall_against_flat_on_clustered_vectors():
+    # 30,000 vectors in 300 topics, like chunks of many cases on a few hundred themes
+    import numpy as np
+
+    from search.retrieval import _dense_index
+
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((300, 64)).astype(np.float32)
+    x = centres[rng.integers(0, 300, 30_000)] + 0.35 * rng.standard_normal((30_000, 64)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    q = x[rng.integers(0, 30_000, 50)] + 0.2 * rng.standard_normal((50, 64)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    _, truth = _dense_index(x, approx=False).search(q, 10)
+    ivf = _dense_index(x, approx=True)
+    _, got = ivf.search(q, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth)])
+    assert ivf.nlist == 173 and ivf.nprobe == 14
+    assert recall >= 0.9, recall
