@@ -5,15 +5,16 @@ Layout (``<state>/index`` is a symlink to the current version)::
     .caselib/index -> index.d/20261124T101500-1234/
         manifest.json   format, version, model, model_id, dim, built_at, per-case content hash
         vectors.npy     float32 [n_chunks, dim], L2-normalised passage embeddings
-        chunks.jsonl    one chunk per line: slug, section, text
+        chunks.json     the chunks as columns: {"slug": [...], "section": [...], "text": [...]}
         cases.json      per-case display data (title, level, agent block…)
-        tokens.jsonl    BM25 tokens per chunk (reused by incremental builds)
-        bm25/           bm25s sparse index over jieba tokens
+        bm25_vocab.json, bm25_ids.npy, bm25_offsets.npy
+                        every chunk's jieba tokens as ids (search/bm25.py)
 
 A build writes a new version directory completely (manifest last), then swaps the
 symlink with one rename, so a reader sees either the old or the new index, never half of
 one; a killed build leaves only an unreferenced temp directory. `save` and `load` mirror
-each other. Only cases whose file hash changed are re-embedded.
+each other. Only cases whose file hash changed are re-embedded and re-tokenised; everything
+else is copied as array slices, so an update costs about the same at 10 cases or 10,000.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
+from search.bm25 import BM25, assemble
 from search.cases import SECTIONS, Case
 from search.errors import IndexMismatch, IndexMissing
 from search.textnorm import TOKENIZER_VERSION, tokenize
 
 FORMAT = "caselib-index"
-VERSION = 2  # bump when the files' layout or CaseRecord fields change
+VERSION = 3  # bump when the files' layout or CaseRecord fields change
+# older versions whose chunks and vectors are still valid: their embeddings are reused
+# (hours of work at 10,000 cases) and only the rest is rewritten. 2 → 3: BM25 storage.
+VECTORS_COMPATIBLE = {2, 3}
 MAX_CHUNK_CHARS = 360  # keeps every chunk well under the model's 512-token limit
 KEEP_VERSIONS = 2  # current + previous, so a reader mid-load never loses its files
 
@@ -148,7 +153,7 @@ class Index:
     vectors: np.ndarray
     chunks: list[Chunk]
     cases: dict[str, CaseRecord]
-    bm25: object  # bm25s.BM25
+    bm25: BM25 | None
     chunk_case: np.ndarray = field(init=False)  # chunk row -> case ordinal
     case_order: list[str] = field(init=False)
     case_starts: np.ndarray = field(init=False)  # first chunk row of each case
@@ -179,50 +184,56 @@ class BuildResult:
     embedded_chunks: int
     seconds: float
     rewritten: bool = False  # a new version was written (cases changed, or the BM25 tokenizer did)
+    index: "Index | None" = None  # the new version in memory, so a server need not read it back
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.rewritten)
 
 
-def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, progress: bool = False) -> BuildResult:
-    """Build or update the index at `index_path` (a symlink managed here)."""
-    t0 = time.perf_counter()
-    old = None
-    try:
-        old = load_index(index_path)
-        if old.model_id != encoder.model_id or old.manifest.get("version") != VERSION:
-            old = None  # different model or format: everything is re-embedded
-    except (IndexMissing, IndexMismatch):
-        old = None
+def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, progress: bool = False,
+                previous: Index | None = None) -> BuildResult:
+    """Build or update the index at `index_path` (a symlink managed here).
 
+    ``previous``: the index a caller already holds in memory (the running server); used
+    instead of reading the current version from disk when it is that version."""
+    t0 = time.perf_counter()
+    old = _previous(index_path, encoder.model_id, previous)
     records = {c.slug: CaseRecord.from_case(c) for c in cases}
-    old_tokens = _read_tokens(old.path) if old is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION else None
-    chunks: list[Chunk] = []
-    tokens: list[list[str] | None] = []  # BM25 tokens per chunk, reused for unchanged cases
-    vectors: list[np.ndarray | None] = []
-    to_embed: list[int] = []
-    added, updated = [], []
-    old_rows: dict[str, list[int]] = {}
+    old_rows: dict[str, tuple[int, int]] = {}
     if old is not None:
-        for i, ch in enumerate(old.chunks):
-            old_rows.setdefault(ch.slug, []).append(i)
+        starts = np.flatnonzero(np.r_[True, [a.slug != b.slug for a, b in zip(old.chunks[1:], old.chunks[:-1])]]) if old.chunks else []
+        ends = list(starts[1:]) + [len(old.chunks)]
+        old_rows = {old.chunks[a].slug: (int(a), int(b)) for a, b in zip(starts, ends)}
+    chunks: list[Chunk] = []
+    vec_parts: list[np.ndarray] = []  # per case: a slice of the old matrix, or a placeholder to fill
+    tok_parts: list = []  # per chunk: old token ids (array) or new tokens (list of str)
+    to_embed: list[int] = []
+    embed_slots: list[tuple[int, int]] = []  # (vec_parts index, n chunks) of new cases
+    added, updated = [], []
+    old_ids = old.bm25 if old is not None and old.bm25 is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION else None
     for c in cases:
         rec = records[c.slug]
-        if old is not None and c.slug in old.cases and old.cases[c.slug].hash == rec.hash:
-            for i in old_rows[c.slug]:
-                chunks.append(old.chunks[i])
-                vectors.append(old.vectors[i])
-                tokens.append(old_tokens[i] if old_tokens is not None else None)
+        if old is not None and c.slug in old.cases and old.cases[c.slug].hash == rec.hash and c.slug in old_rows:
+            a, b = old_rows[c.slug]
+            chunks.extend(old.chunks[a:b])
+            vec_parts.append(old.vectors[a:b])
+            if old_ids is not None:
+                tok_parts.extend(old_ids.ids[old_ids.offsets[i] : old_ids.offsets[i + 1]] for i in range(a, b))
+            else:
+                tok_parts.extend(bm25_tokens(rec, ch) for ch in old.chunks[a:b])
             continue
         (updated if old is not None and c.slug in old.cases else added).append(c.slug)
-        for ch in chunk_case(c):
+        new_chunks = chunk_case(c)
+        embed_slots.append((len(vec_parts), len(new_chunks)))
+        vec_parts.append(np.zeros((0, 0), np.float32))  # filled below
+        for ch in new_chunks:
             to_embed.append(len(chunks))
             chunks.append(ch)
-            vectors.append(None)
-            tokens.append(None)
+            tok_parts.append(bm25_tokens(rec, ch))
     removed = sorted(set(old.cases) - set(records)) if old is not None else []
 
+    dim = encoder.dim
     if to_embed:
         if progress:
             import sys
@@ -230,55 +241,64 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
             print(f"编码 {len(to_embed)} 个片段（{len(added) + len(updated)} 个新增或改动的案例）…", file=sys.stderr, flush=True)
         texts = [passage_text(records[chunks[i].slug], chunks[i]) for i in to_embed]
         new = encoder.encode_passages(texts, progress=progress)
-        for row, i in enumerate(to_embed):
-            vectors[i] = new[row]
-    dim = encoder.dim
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+        pos = 0
+        for slot, n in embed_slots:
+            vec_parts[slot] = new[pos : pos + n]
+            pos += n
+    matrix = np.ascontiguousarray(np.concatenate(vec_parts) if vec_parts else np.zeros((0, dim)), dtype=np.float32)
 
-    stale_bm25 = old is not None and old.manifest.get("tokenizer") != TOKENIZER_VERSION
-    rewritten = old is None or bool(added or updated or removed or stale_bm25)
+    stale = old is not None and (old.manifest.get("tokenizer") != TOKENIZER_VERSION or old.manifest.get("version") != VERSION)
+    rewritten = old is None or bool(added or updated or removed or stale)
     if not rewritten:
-        path = index_path  # nothing changed: keep the current version untouched
-    else:
-        manifest = {
-            "format": FORMAT,
-            "version": VERSION,
-            "model": model_name,
-            "model_id": encoder.model_id,
-            "dim": dim,
-            "tokenizer": TOKENIZER_VERSION,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "n_cases": len(records),
-            "n_chunks": len(chunks),
-            "cases": {s: r.hash for s, r in records.items()},
-        }
-        tokens = [t if t is not None else bm25_tokens(records[ch.slug], ch) for t, ch in zip(tokens, chunks)]
-        path = save_index(index_path, manifest, matrix, chunks, records, tokens)
+        return BuildResult(index_path, added, updated, removed, len(cases), len(records), len(chunks), 0,
+                           time.perf_counter() - t0, False, None)
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": model_name,
+        "model_id": encoder.model_id,
+        "dim": dim,
+        "tokenizer": TOKENIZER_VERSION,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "n_cases": len(records),
+        "n_chunks": len(chunks),
+        "cases": {s: r.hash for s, r in records.items()},
+    }
+    vocab, ids, offsets = assemble(tok_parts, old_ids.vocab if old_ids is not None else [])
+    bm25 = BM25(vocab, ids, offsets) if chunks else None
+    path = save_index(index_path, manifest, matrix, chunks, records, bm25)
+    built = Index(path, manifest, matrix, chunks, records, bm25)
     return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks),
-                       len(to_embed), time.perf_counter() - t0, rewritten)
+                       len(to_embed), time.perf_counter() - t0, True, built)
+
+
+def _previous(index_path: Path, model_id: str, held: Index | None) -> Index | None:
+    """The current version, to reuse what has not changed; None if nothing is reusable
+    (no index, another model, a version whose vectors are incompatible, damage)."""
+    if held is not None and index_path.exists() and held.path == index_path.resolve():
+        return held if held.model_id == model_id else None
+    try:
+        manifest = read_manifest(index_path, accept=VECTORS_COMPATIBLE)
+        if manifest["model_id"] != model_id:
+            return None  # different model: everything is re-embedded
+        return load_index(index_path, accept=VECTORS_COMPATIBLE)
+    except (IndexMissing, IndexMismatch):
+        return None
 
 
 def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord],
-               tokens: list[list[str]]) -> Path:
-    import bm25s
-
+               bm25: BM25 | None) -> Path:
     versions = index_path.parent / (index_path.name + ".d")
     versions.mkdir(parents=True, exist_ok=True)
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
     tmp = versions / (name + ".tmp")
     tmp.mkdir()
     np.save(tmp / "vectors.npy", vectors)
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-        for ch in chunks:
-            f.write(json.dumps(asdict(ch), ensure_ascii=False) + "\n")
+    columns = {"slug": [c.slug for c in chunks], "section": [c.section for c in chunks], "text": [c.text for c in chunks]}
+    (tmp / "chunks.json").write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
     (tmp / "cases.json").write_text(json.dumps({s: asdict(r) for s, r in records.items()}, ensure_ascii=False), encoding="utf-8")
-    with open(tmp / "tokens.jsonl", "w", encoding="utf-8") as f:
-        for t in tokens:
-            f.write(json.dumps(t, ensure_ascii=False) + "\n")
-    if tokens:
-        retriever = bm25s.BM25()
-        retriever.index([t or [""] for t in tokens], show_progress=False)
-        retriever.save(str(tmp / "bm25"))
+    if bm25 is not None:
+        bm25.save(tmp)
     _fsync_dir_files(tmp)
     # the manifest is written last: a directory without one is never loaded
     _write_atomic(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -337,15 +357,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _read_tokens(version_dir: Path) -> list[list[str]] | None:
-    try:
-        with open(version_dir / "tokens.jsonl", encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
-    except (OSError, ValueError):
-        return None  # recomputed
-
-
-def read_manifest(index_path: Path) -> dict:
+def read_manifest(index_path: Path, accept: set[int] | None = None) -> dict:
     target = index_path.resolve()
     mf = target / "manifest.json"
     if not mf.is_file():
@@ -353,15 +365,15 @@ def read_manifest(index_path: Path) -> dict:
     manifest = json.loads(mf.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise IndexMismatch(f"{mf} 不是 caselib 索引 — 删除 {index_path} 后运行 caselib index")
-    if manifest.get("version") != VERSION:
-        raise IndexMismatch(f"索引格式版本是 {manifest.get('version')}，当前程序需要 {VERSION} — 运行 caselib index 重建")
+    if manifest.get("version") not in (accept or {VERSION}):
+        raise IndexMismatch(f"索引格式版本是 {manifest.get('version')}，当前程序需要 {VERSION} — 运行 caselib index 更新")
     return manifest
 
 
-def load_index(index_path: Path, expected_model_id: str | None = None) -> Index:
-    import bm25s
-
-    manifest = read_manifest(index_path)
+def load_index(index_path: Path, expected_model_id: str | None = None, accept: set[int] | None = None) -> Index:
+    """The current version. ``accept``: older versions to read too (their chunks and
+    vectors, for reuse by build_index; their BM25 files are not read)."""
+    manifest = read_manifest(index_path, accept)
     if expected_model_id is not None and manifest["model_id"] != expected_model_id:
         raise IndexMismatch(
             f"索引是用模型“{manifest['model']}”（{_short(manifest['model_id'])}）建的，当前设置的模型不同（{_short(expected_model_id)}）"
@@ -370,14 +382,20 @@ def load_index(index_path: Path, expected_model_id: str | None = None) -> Index:
     target = index_path.resolve()
     try:
         vectors = np.load(target / "vectors.npy")
-        with open(target / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**json.loads(line)) for line in f]
+        if manifest["version"] >= 3:
+            cols = json.loads((target / "chunks.json").read_text(encoding="utf-8"))
+            chunks = [Chunk(*row) for row in zip(cols["slug"], cols["section"], cols["text"])]
+        else:  # version 2: one JSON object per line
+            with open(target / "chunks.jsonl", encoding="utf-8") as f:
+                chunks = [Chunk(**json.loads(line)) for line in f]
         records = {s: CaseRecord(**r) for s, r in json.loads((target / "cases.json").read_text(encoding="utf-8")).items()}
-        bm25 = bm25s.BM25.load(str(target / "bm25")) if chunks else None
+        bm25 = BM25.load(target) if chunks and manifest["version"] >= 3 else None
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise IndexMismatch(f"索引文件 {target} 损坏或格式不符（{type(e).__name__}: {e}）— 运行 caselib index 重建") from e
     if vectors.shape != (len(chunks), manifest["dim"]):
         raise IndexMismatch(f"索引文件不一致（向量 {vectors.shape}，分块 {len(chunks)}）— 运行 caselib index 重建")
+    if bm25 is not None and bm25.n_docs != len(chunks):
+        raise IndexMismatch(f"索引文件不一致（BM25 {bm25.n_docs} 个片段，分块 {len(chunks)}）— 运行 caselib index 重建")
     return Index(target, manifest, vectors, chunks, records, bm25)
 
 

@@ -34,17 +34,18 @@ def load_encoder(settings: Settings, threads: int | None = None):
         raise ConfigError(f"{e} — 检查 CASELIB_MODEL / CASELIB_BACKEND") from e
 
 
-def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | None = None):
+def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | None = None, previous=None):
     """Validate, then build or update the index. Raises CaseError if any case is invalid
     (nothing is indexed from a library with errors: the last good index keeps serving).
-    ``memo``: see check_library (a long-running caller's parse cache)."""
+    A long-running caller passes ``memo`` (see check_library) and the Index it holds as
+    ``previous`` (not read back from disk)."""
     from search.index import build_index
 
     report = check(settings, memo)
     if report.problems:
         raise CaseError(report.problems)
     encoder = encoder or load_encoder(settings)
-    return build_index(report.cases, encoder, settings.index_path, settings.model, progress=progress)
+    return build_index(report.cases, encoder, settings.index_path, settings.model, progress=progress, previous=previous)
 
 
 def open_searcher(settings: Settings, encoder=None):

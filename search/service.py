@@ -68,15 +68,21 @@ class SearchService:
         link = self.settings.index_path
         return link.resolve() if link.exists() else None
 
-    def reload(self) -> bool:
+    def reload(self, built=None) -> bool:
         """Load the index the link points to now, if it is new. Returns True if swapped.
-        A broken new index is logged and the current one keeps serving."""
+        ``built``: that index already in memory (this process just wrote it), so it is
+        not read back. A broken new index is logged and the current one keeps serving."""
         with self._reload_lock:
             target = self.current_target()
             if target is None or target == self.loaded_from:
                 return False
             try:
-                searcher = pipeline.open_searcher(self.settings, encoder=self.encoder)
+                if built is not None and built.path.resolve() == target:
+                    from search.retrieval import Searcher
+
+                    searcher = Searcher(built, self.encoder)
+                else:
+                    searcher = pipeline.open_searcher(self.settings, encoder=self.encoder)
             except IndexMissing:
                 return False
             except CaselibError as e:
@@ -100,13 +106,15 @@ class SearchService:
         from search.errors import CaseError
 
         try:
-            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False, memo=self._check_memo)
+            current = self.searcher.index if self.searcher is not None else None
+            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False,
+                                    memo=self._check_memo, previous=current)
         except CaseError as e:
             self.problems = [str(p) for p in e.problems]
             log.error("案例有问题，索引未更新（当前索引继续服务）：\n%s", "\n".join(self.problems))
             return False
         self.problems = []
-        self.reload()
+        self.reload(built=result.index)
         if result.changed:
             try:
                 pipeline.site(self.settings)

@@ -23,7 +23,7 @@ def settings(library):
 def test_manifest_records_model_dimension_and_hashes(settings):
     result = pipeline.index(settings, encoder=HashingEncoder(), progress=False)
     m = read_manifest(settings.index_path)
-    assert (m["format"], m["version"], m["model"], m["model_id"], m["dim"]) == ("caselib-index", 2, "embedded", "hashing-test", 256)
+    assert (m["format"], m["version"], m["model"], m["model_id"], m["dim"]) == ("caselib-index", 3, "embedded", "hashing-test", 256)
     assert set(m["cases"]) == {"lift-stopped", "noisy-drill"}
     assert m["n_chunks"] == result.n_chunks == len(load_index(settings.index_path).chunks)
     assert sorted(result.added) == ["lift-stopped", "noisy-drill"]
@@ -99,3 +99,56 @@ def test_chunks_cover_every_section(library):
     assert sections == ["概要", "经过", "处理", "分析", "预防措施", "接听要点"]
     assert all(len(c.text) <= 360 for c in chunk_case(case))
     assert json.dumps([c.text for c in chunk_case(case)], ensure_ascii=False).count("**") == 0
+
+
+def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
+    """Version 3 changed only how BM25 is stored: the vectors of an older index (hours of
+    embedding at 10,000 cases) are reused, and everything else is rewritten."""
+    from search.index import VERSION
+
+    class Counting(HashingEncoder):
+        seen: list[str] = []
+
+        def encode_passages(self, texts, progress=False):
+            Counting.seen += texts
+            return super().encode_passages(texts, progress)
+
+    pipeline.index(settings, encoder=Counting(), progress=False)
+    v3 = settings.index_path.resolve()
+    expected = load_index(settings.index_path)
+    # turn it into what version 2 wrote: chunks.jsonl, no BM25 id arrays
+    cols = json.loads((v3 / "chunks.json").read_text(encoding="utf-8"))
+    with open(v3 / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for slug, section, text in zip(cols["slug"], cols["section"], cols["text"]):
+            f.write(json.dumps({"slug": slug, "section": section, "text": text}, ensure_ascii=False) + "\n")
+    for name in ("chunks.json", "bm25_vocab.json", "bm25_ids.npy", "bm25_offsets.npy"):
+        (v3 / name).unlink()
+    manifest = json.loads((v3 / "manifest.json").read_text(encoding="utf-8"))
+    (v3 / "manifest.json").write_text(json.dumps({**manifest, "version": 2}), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="索引格式版本是 2，当前程序需要 3 — 运行 caselib index 更新"):
+        load_index(settings.index_path)
+
+    Counting.seen = []
+    result = pipeline.index(settings, encoder=Counting(), progress=False)
+    assert (result.changed, result.embedded_chunks, Counting.seen) == (True, 0, [])
+    upgraded = load_index(settings.index_path)
+    assert upgraded.manifest["version"] == VERSION and upgraded.path != v3
+    assert upgraded.chunks == expected.chunks
+    assert (upgraded.vectors == expected.vectors).all()
+    assert (upgraded.bm25.get_scores(["电梯"]) == expected.bm25.get_scores(["电梯"])).all()
+
+
+def test_an_update_can_start_from_the_index_held_in_memory(settings, monkeypatch):
+    import search.index as index_mod
+
+    enc = HashingEncoder()
+    held = pipeline.index(settings, encoder=enc, progress=False).index
+    assert held is not None and held.path == settings.index_path.resolve()
+    monkeypatch.setattr(index_mod, "load_index", lambda *a, **k: pytest.fail("read the index back from disk"))
+    write_case(settings.root, "noisy-drill", make_case(id="C0902").replace("测试案例：电梯停运业主投诉", "周末装修电钻扰民，业主很生气"))
+    result = pipeline.index(settings, encoder=enc, progress=False, previous=held)
+    assert result.updated == ["noisy-drill"] and result.embedded_chunks > 0
+    assert result.index.path == settings.index_path.resolve() != held.path
+    monkeypatch.undo()
+    on_disk = load_index(settings.index_path)
+    assert on_disk.chunks == result.index.chunks and (on_disk.vectors == result.index.vectors).all()
