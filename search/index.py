@@ -211,7 +211,9 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     to_embed: list[int] = []
     embed_slots: list[tuple[int, int]] = []  # (vec_parts index, n chunks) of new cases
     added, updated = [], []
-    old_ids = old.bm25 if old is not None and old.bm25 is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION else None
+    same_tokenizer = old is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION
+    old_ids = old.bm25 if same_tokenizer and old.bm25 is not None else None
+    v2_tokens = _read_v2_tokens(old.path) if same_tokenizer and old_ids is None else None
     for c in cases:
         rec = records[c.slug]
         if old is not None and c.slug in old.cases and old.cases[c.slug].hash == rec.hash and c.slug in old_rows:
@@ -220,6 +222,8 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
             vec_parts.append(old.vectors[a:b])
             if old_ids is not None:
                 tok_parts.extend(old_ids.ids[old_ids.offsets[i] : old_ids.offsets[i + 1]] for i in range(a, b))
+            elif v2_tokens is not None:
+                tok_parts.extend(v2_tokens[a:b])
             else:
                 tok_parts.extend(bm25_tokens(rec, ch) for ch in old.chunks[a:b])
             continue
@@ -270,6 +274,15 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     built = Index(path, manifest, matrix, chunks, records, bm25)
     return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks),
                        len(to_embed), time.perf_counter() - t0, True, built)
+
+
+def _read_v2_tokens(version_dir: Path) -> list[list[str]] | None:
+    """Version 2 kept each chunk's BM25 tokens as a JSON line: read, not re-tokenised."""
+    try:
+        with open(version_dir / "tokens.jsonl", encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    except (OSError, ValueError):
+        return None
 
 
 def _previous(index_path: Path, model_id: str, held: Index | None) -> Index | None:

@@ -116,11 +116,15 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
     pipeline.index(settings, encoder=Counting(), progress=False)
     v3 = settings.index_path.resolve()
     expected = load_index(settings.index_path)
-    # turn it into what version 2 wrote: chunks.jsonl, no BM25 id arrays
+    # turn it into what version 2 wrote: chunks.jsonl and tokens.jsonl, no BM25 id arrays
     cols = json.loads((v3 / "chunks.json").read_text(encoding="utf-8"))
     with open(v3 / "chunks.jsonl", "w", encoding="utf-8") as f:
         for slug, section, text in zip(cols["slug"], cols["section"], cols["text"]):
             f.write(json.dumps({"slug": slug, "section": section, "text": text}, ensure_ascii=False) + "\n")
+    bm = expected.bm25
+    with open(v3 / "tokens.jsonl", "w", encoding="utf-8") as f:
+        for i in range(bm.n_docs):
+            f.write(json.dumps([bm.vocab[j] for j in bm.ids[bm.offsets[i] : bm.offsets[i + 1]]], ensure_ascii=False) + "\n")
     for name in ("chunks.json", "bm25_vocab.json", "bm25_ids.npy", "bm25_offsets.npy"):
         (v3 / name).unlink()
     manifest = json.loads((v3 / "manifest.json").read_text(encoding="utf-8"))
@@ -129,8 +133,16 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
         load_index(settings.index_path)
 
     Counting.seen = []
-    result = pipeline.index(settings, encoder=Counting(), progress=False)
-    assert (result.changed, result.embedded_chunks, Counting.seen) == (True, 0, [])
+    import search.index as index_mod
+
+    tokenized: list = []
+    real_tokens = index_mod.bm25_tokens
+    index_mod.bm25_tokens = lambda *a: tokenized.append(a) or real_tokens(*a)
+    try:
+        result = pipeline.index(settings, encoder=Counting(), progress=False)
+    finally:
+        index_mod.bm25_tokens = real_tokens
+    assert (result.changed, result.embedded_chunks, Counting.seen, tokenized) == (True, 0, [], [])
     upgraded = load_index(settings.index_path)
     assert upgraded.manifest["version"] == VERSION and upgraded.path != v3
     assert upgraded.chunks == expected.chunks
