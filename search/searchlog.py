@@ -36,6 +36,9 @@ class SearchLog:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # no fsync per search (a commit per query): with WAL a crash of the process loses
+        # nothing; a power cut may lose the last few log rows, which is fine for a log
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._writes = 0
 
