@@ -84,6 +84,8 @@ def _index_summary(result) -> str:
     if not result.changed:
         return f"索引已是最新：{result.n_cases} 个案例，{result.n_chunks} 个片段，未改动。"
     parts = [f"新增 {len(result.added)}", f"更新 {len(result.updated)}", f"删除 {len(result.removed)}", f"未变 {result.unchanged}"]
+    if not (result.added or result.updated or result.removed):
+        parts.append("索引格式或分词已更新，向量沿用")
     return (f"索引已更新：{result.n_cases} 个案例，{result.n_chunks} 个片段（{'，'.join(parts)}；"
             f"编码 {result.embedded_chunks} 个片段），用时 {result.seconds:.1f} 秒。")
 

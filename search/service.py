@@ -103,6 +103,17 @@ class SearchService:
         """A trainer saved a case: check, re-embed what changed with the model this process
         already holds (no reload: seconds, not a cold start), swap the index in, then rebuild
         the site. Invalid cases are reported and the current index keeps serving."""
+        result = self.update_index()
+        if result is not None and result.changed:
+            try:
+                pipeline.site(self.settings)
+            except CaselibError as e:
+                log.error("站点未更新（当前站点继续服务）：%s", e)
+        return bool(result and result.changed)
+
+    def update_index(self):
+        """The searchable half of update_from_cases: check, re-embed, swap in. Returns the
+        BuildResult, or None when a case is invalid (listed in self.problems)."""
         from search.errors import CaseError
 
         try:
@@ -112,20 +123,20 @@ class SearchService:
         except CaseError as e:
             self.problems = [str(p) for p in e.problems]
             log.error("案例有问题，索引未更新（当前索引继续服务）：\n%s", "\n".join(self.problems))
-            return False
+            return None
         self.problems = []
         self.reload(built=result.index)
-        if result.changed:
-            try:
-                pipeline.site(self.settings)
-            except CaselibError as e:
-                log.error("站点未更新（当前站点继续服务）：%s", e)
-        return result.changed
+        return result
 
     def watch(self, interval: float = 1.0) -> None:
         self._cases_seen = self._cases_signature()
 
         def loop():
+            if self.settings.auto_index:
+                try:  # parse every case once now, so the first save re-parses one file, not all
+                    pipeline.check(self.settings, self._check_memo)
+                except Exception:  # noqa: BLE001 - only a warm-up
+                    log.exception("预读案例时出错")
             while not self._stop.wait(interval):
                 try:
                     if self.settings.auto_index:
