@@ -70,26 +70,41 @@ class BM25:
         return cls(vocab, np.load(directory / FILES[1]), np.load(directory / FILES[2]))
 
 
-def assemble(parts: list[np.ndarray | list[str]], vocab: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """One chunk's tokens per part, either ids already in ``vocab`` (reused) or a list of
-    new tokens (mapped, growing the vocabulary). Returns (vocab, ids, offsets)."""
-    vocab = list(vocab)
-    index = {t: i for i, t in enumerate(vocab)}
-    arrays = []
-    for p in parts:
-        if isinstance(p, np.ndarray):
-            arrays.append(p.astype(np.int32, copy=False))
-            continue
-        row = []
-        for t in p:
-            i = index.get(t)
+class IdsBuilder:
+    """Collects chunks' tokens as ids, in order: reused id arrays as they are, new token
+    lists mapped at once (growing the vocabulary), so a build never holds every chunk's
+    tokens as Python strings (that took gigabytes at 77,000 chunks)."""
+
+    def __init__(self, vocab: list[str] | None = None):
+        self.vocab = list(vocab or [])
+        self._index = {t: i for i, t in enumerate(self.vocab)}
+        self._arrays: list[np.ndarray] = []
+
+    def add_ids(self, ids: np.ndarray) -> None:
+        self._arrays.append(ids.astype(np.int32, copy=False))
+
+    def add_tokens(self, tokens: list[str]) -> None:
+        row = np.empty(len(tokens), dtype=np.int32)
+        for k, t in enumerate(tokens):
+            i = self._index.get(t)
             if i is None:
-                i = index[t] = len(vocab)
-                vocab.append(t)
-            row.append(i)
-        arrays.append(np.asarray(row, dtype=np.int32))
-    lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    ids = np.concatenate(arrays) if arrays else np.zeros(0, np.int32)
-    return vocab, ids, offsets
+                i = self._index[t] = len(self.vocab)
+                self.vocab.append(t)
+            row[k] = i
+        self._arrays.append(row)
+
+    def build(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(vocab, ids, offsets)."""
+        lengths = np.fromiter((len(a) for a in self._arrays), dtype=np.int64, count=len(self._arrays))
+        offsets = np.zeros(len(self._arrays) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ids = np.concatenate(self._arrays) if self._arrays else np.zeros(0, np.int32)
+        return self.vocab, ids, offsets
+
+
+def assemble(parts: list[np.ndarray | list[str]], vocab: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One chunk's tokens per part, either ids already in ``vocab`` or a list of new tokens."""
+    b = IdsBuilder(vocab)
+    for p in parts:
+        b.add_ids(p) if isinstance(p, np.ndarray) else b.add_tokens(p)
+    return b.build()

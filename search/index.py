@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.bm25 import BM25, assemble
+from search.bm25 import BM25, IdsBuilder
 from search.cases import SECTIONS, Case
 from search.errors import IndexMismatch, IndexMissing
 from search.textnorm import TOKENIZER_VERSION, tokenize
@@ -207,25 +207,24 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
         old_rows = {old.chunks[a].slug: (int(a), int(b)) for a, b in zip(starts, ends)}
     chunks: list[Chunk] = []
     vec_parts: list[np.ndarray] = []  # per case: a slice of the old matrix, or a placeholder to fill
-    tok_parts: list = []  # per chunk: old token ids (array) or new tokens (list of str)
     to_embed: list[int] = []
     embed_slots: list[tuple[int, int]] = []  # (vec_parts index, n chunks) of new cases
     added, updated = [], []
     same_tokenizer = old is not None and old.manifest.get("tokenizer") == TOKENIZER_VERSION
     old_ids = old.bm25 if same_tokenizer and old.bm25 is not None else None
     v2_tokens = _read_v2_tokens(old.path) if same_tokenizer and old_ids is None else None
+    tokens = IdsBuilder(old_ids.vocab if old_ids is not None else None)  # BM25 tokens of every chunk, in order
     for c in cases:
         rec = records[c.slug]
         if old is not None and c.slug in old.cases and old.cases[c.slug].hash == rec.hash and c.slug in old_rows:
             a, b = old_rows[c.slug]
             chunks.extend(old.chunks[a:b])
             vec_parts.append(old.vectors[a:b])
-            if old_ids is not None:
-                tok_parts.extend(old_ids.ids[old_ids.offsets[i] : old_ids.offsets[i + 1]] for i in range(a, b))
-            elif v2_tokens is not None:
-                tok_parts.extend(v2_tokens[a:b])
-            else:
-                tok_parts.extend(bm25_tokens(rec, ch) for ch in old.chunks[a:b])
+            for i in range(a, b):
+                if old_ids is not None:
+                    tokens.add_ids(old_ids.ids[old_ids.offsets[i] : old_ids.offsets[i + 1]])
+                else:
+                    tokens.add_tokens(v2_tokens[i] if v2_tokens is not None else bm25_tokens(rec, old.chunks[i]))
             continue
         (updated if old is not None and c.slug in old.cases else added).append(c.slug)
         new_chunks = chunk_case(c)
@@ -234,7 +233,7 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
         for ch in new_chunks:
             to_embed.append(len(chunks))
             chunks.append(ch)
-            tok_parts.append(bm25_tokens(rec, ch))
+            tokens.add_tokens(bm25_tokens(rec, ch))
     removed = sorted(set(old.cases) - set(records)) if old is not None else []
 
     dim = encoder.dim
@@ -268,8 +267,7 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
         "n_chunks": len(chunks),
         "cases": {s: r.hash for s, r in records.items()},
     }
-    vocab, ids, offsets = assemble(tok_parts, old_ids.vocab if old_ids is not None else [])
-    bm25 = BM25(vocab, ids, offsets) if chunks else None
+    bm25 = BM25(*tokens.build()) if chunks else None
     path = save_index(index_path, manifest, matrix, chunks, records, bm25)
     built = Index(path, manifest, matrix, chunks, records, bm25)
     return BuildResult(path, added, updated, removed, len(cases) - len(added) - len(updated), len(records), len(chunks),
