@@ -30,20 +30,20 @@ class BM25:
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         n_docs = len(self.offsets) - 1
         self.n_docs = n_docs
-        # term frequencies: duplicates in a row are summed. Copies, because scipy sorts and
-        # dedups the arrays it is given in place, and ids/offsets are kept as the tokens.
-        tf = sparse.csr_matrix(
-            (np.ones(len(self.ids), dtype=np.float32), self.ids.copy(), self.offsets.copy()), shape=(n_docs, max(1, len(vocab)))
-        )
-        tf.sum_duplicates()
-        doc_len = np.diff(self.offsets).astype(np.float32)
+        # term frequencies by term (CSC): the COO → CSC conversion sums a chunk's repeated
+        # tokens in one pass. Copies are not needed: scipy gets fresh row/col arrays here.
+        doc_len = np.diff(self.offsets)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), doc_len)
+        m = sparse.coo_matrix((np.ones(len(self.ids), dtype=np.float32), (rows, self.ids)),
+                              shape=(n_docs, max(1, len(vocab)))).tocsc()
+        m.sum_duplicates()
         avg = float(doc_len.mean()) if n_docs and doc_len.mean() > 0 else 1.0
-        df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float32)
+        df = np.diff(m.indptr).astype(np.float32)  # chunks containing each term
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
-        rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
-        norm = K1 * (1 - B + B * doc_len[rows] / avg)
-        tf.data = (idf[tf.indices] * tf.data / (tf.data + norm)).astype(np.float32)
-        self._by_term = tf.tocsc()  # one term's postings are one contiguous slice
+        norm = (K1 * (1 - B + B * doc_len.astype(np.float32) / avg))[m.indices]
+        cols = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
+        m.data = (idf[cols] * m.data / (m.data + norm)).astype(np.float32)
+        self._by_term = m  # one term's postings are one contiguous slice
 
     def get_scores(self, tokens: list[str]) -> np.ndarray:
         """Score of every chunk for the query tokens (a repeated token counts again)."""

@@ -37,7 +37,7 @@ def case_files(cases_dir: Path) -> list[Path]:
     """Every *.md in cases/ (not recursive: one flat folder is what trainers see)."""
     if not cases_dir.is_dir():
         return []
-    return sorted(p for p in cases_dir.iterdir() if p.suffix == ".md" and p.name not in IGNORED_NAMES)
+    return sorted((p for p in cases_dir.iterdir() if p.suffix == ".md" and p.name not in IGNORED_NAMES), key=lambda p: p.name)
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -129,7 +129,8 @@ def check_library(cases_dir: Path, reference: Reference | None = None, root: Pat
     report = CheckReport()
     seen_ids: dict[str, str] = {}
     seen_slugs: dict[str, str] = {}
-    for path in case_files(cases_dir):
+    files = case_files(cases_dir)
+    for path in files:
         report.files += 1
         display = _display(path, root)
         slug_key = path.stem.lower()
@@ -153,7 +154,7 @@ def check_library(cases_dir: Path, reference: Reference | None = None, root: Pat
         seen_ids[case.meta.id] = display
         report.cases.append(case)
     if memo is not None:
-        for gone in set(memo) - set(case_files(cases_dir)):
+        for gone in set(memo) - set(files):
             del memo[gone]
     report.cases.sort(key=lambda c: c.meta.id)
     report.problems.sort(key=lambda p: (p.file, p.line))
