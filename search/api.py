@@ -146,6 +146,7 @@ class Health(BaseModel):
     model: str
     index_built_at: str | None
     problems: list[str] = Field(default_factory=list, description="cases/ 自动更新时发现的问题（file:line），修好后自动清空")
+    busy: bool = Field(False, description="正在后台预读或更新案例（刚启动时，或刚保存了案例）；期间检索照常，只是稍慢")
 
 
 def error(status: int, code: str, message: str, field: str | None = None, headers=None) -> JSONResponse:
@@ -208,6 +209,7 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
             model=settings.model,
             index_built_at=s.index.manifest.get("built_at") if s else None,
             problems=svc.problems,
+            busy=svc.busy,
         )
 
     @app.get("/api/search", response_model=SearchResponse, tags=["检索"],

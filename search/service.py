@@ -10,6 +10,7 @@ link (cheap: one readlink per second) and reloads when it points somewhere new.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ class SearchService:
         self._cases_seen: tuple | None = None
         self.problems: list[str] = []  # from the last automatic update, shown by /healthz
         self._check_memo: dict = {}  # parsed cases by file signature: a save re-parses one file, not all
+        self.busy = False  # the watcher is reading or indexing cases (shown by /healthz)
         self.reload()
 
     # ------------------------------------------------------------------ index lifecycle
@@ -90,12 +92,20 @@ class SearchService:
                 return False
             searcher.search("暖气不热", k=1)  # warm up (jieba, OpenCC, first inference) before serving
             self.searcher, self.loaded_from = searcher, target  # the atomic swap
+            # the index's objects live until the next swap: keep the cyclic GC from
+            # traversing them on every full collection (tens of ms at 77,000 chunks)
+            import gc
+
+            gc.collect()
+            gc.freeze()
             log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
             return True
 
     def _cases_signature(self) -> tuple:
+        # scandir, not glob + Path.stat: half the time (22 ms a second at 10,000 cases)
         try:
-            return tuple(sorted((p.name, st.st_mtime_ns, st.st_size) for p in self.settings.cases_dir.glob("*.md") for st in [p.stat()]))
+            with os.scandir(self.settings.cases_dir) as entries:
+                return tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in entries if e.name.endswith(".md") for st in [e.stat()]))
         except OSError:
             return ()
 
@@ -133,20 +143,26 @@ class SearchService:
 
         def loop():
             if self.settings.auto_index:
+                self.busy = True
                 try:  # parse every case once now, so the first save re-parses one file, not all
                     pipeline.check(self.settings, self._check_memo)
                 except Exception:  # noqa: BLE001 - only a warm-up
                     log.exception("预读案例时出错")
+                finally:
+                    self.busy = False
             while not self._stop.wait(interval):
                 try:
                     if self.settings.auto_index:
                         seen = self._cases_signature()
                         if seen != self._cases_seen:
                             self._cases_seen = seen
+                            self.busy = True
                             self.update_from_cases()
                     self.reload()
                 except Exception:  # noqa: BLE001 - the watcher must survive anything
                     log.exception("重新加载索引时出错")
+                finally:
+                    self.busy = False
 
         self._watcher = threading.Thread(target=loop, name="caselib-index-watcher", daemon=True)
         self._watcher.start()
