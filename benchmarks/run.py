@@ -424,11 +424,14 @@ def main() -> None:
         root = library(n)
         print(f"== {n} 个案例（{root}）", flush=True)
         r = {}
+        earlier = results["sizes"].get(n, {})
         if not (args.reuse_index and (root / ".caselib" / "index").exists()):
             r["build"] = build_index(root, fresh=True)
             print("  build", r["build"], flush=True)
         elif args.prebuilt_log:
             r["prebuilt"] = prebuilt(Path(args.prebuilt_log), root, args.prebuilt_note)
+        elif "build" in earlier or "prebuilt" in earlier:  # --merge: the index is that run's, so is its build row
+            r.update({key: earlier[key] for key in ("build", "prebuilt") if key in earlier})
         r["incremental"] = incremental(root)
         print("  incremental", r["incremental"], flush=True)
         r["incremental_server"] = incremental_in_server(root)
