@@ -419,6 +419,18 @@ def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def publish(out: Path, final: Path, marker_name: str, marker: dict, complete) -> None:
+    """Finish a cache directory built in ``out``: the marker is written last (a directory
+    without one is never used), then one atomic rename puts it in place. If another
+    process got there first, its copy stands as long as ``complete()`` says it is whole."""
+    _write_json(out / marker_name, marker)
+    try:
+        os.rename(out, final)  # atomic; fails if final exists
+    except OSError:
+        if not complete():
+            raise
+
+
 def _strip_version_stamps(directory: Path) -> None:
     """Drop library-version stamps from the JSON files, so the directory's bytes (and so the
     model id) depend on the weights and the conversion only, not on the installed versions."""
@@ -719,12 +731,7 @@ def ensure_embedded_model(cache_dir: Path, progress: bool = True) -> Path:
                 "converted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "conversion_seconds": round(time.monotonic() - t0, 1),
             }
-            _write_json(out / MARKER, marker)  # written last
-            try:
-                os.rename(out, final)  # atomic; fails if final exists
-            except OSError:
-                if not _is_complete(final):
-                    raise
+            publish(out, final, MARKER, marker, lambda: _is_complete(final))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         _say(

@@ -403,7 +403,7 @@ def ensure_onnx_export(cache_dir: Path, model_dir: Path, variant: str = "fp32", 
     verified against torch on first use. Same completeness rule as ensure_embedded_model:
     built in a temporary directory, marker written last, renamed into place under a file
     lock. The fast path reads one small JSON file and imports nothing heavy."""
-    from search.embedded_model import _exclusive_lock, _say, _write_json, embedded_model_id, quiet_transformers
+    from search.embedded_model import _exclusive_lock, _say, embedded_model_id, publish, quiet_transformers
 
     if variant not in ("fp32", "int8"):
         raise ValueError(f"未知的 ONNX 导出类型“{variant}”")
@@ -458,12 +458,7 @@ def ensure_onnx_export(cache_dir: Path, model_dir: Path, variant: str = "fp32", 
                 "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "export_seconds": round(time.monotonic() - t0, 1),
             }
-            _write_json(out / ONNX_MARKER, marker)  # written last
-            try:
-                os.rename(out, final)  # atomic; fails if final exists
-            except OSError:
-                if not _read_onnx_marker(final, source_id, variant):
-                    raise
+            publish(out, final, ONNX_MARKER, marker, lambda: _read_onnx_marker(final, source_id, variant) is not None)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         _say(progress, f"ONNX 版本已就绪（{time.monotonic() - t0:.0f} 秒，与 torch 余弦 ≥ {checks['cosine_min']:.6f}）：{final}")

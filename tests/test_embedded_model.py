@@ -401,3 +401,22 @@ def test_hashing_encoder_is_deterministic():
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == a[0].tobytes().hex()
+
+
+def test_publish_writes_the_marker_last_and_respects_a_complete_winner(tmp_path):
+    import json as _json
+
+    from search.embedded_model import publish
+
+    out, final = tmp_path / "work" / "out", tmp_path / "final"
+    out.mkdir(parents=True)
+    (out / "weights.bin").write_bytes(b"w")
+    publish(out, final, "marker.json", {"model_id": "sha256:1"}, complete=lambda: False)
+    assert not out.exists() and _json.loads((final / "marker.json").read_text())["model_id"] == "sha256:1"
+    # a second process finished first: its complete copy stands, ours is left to clean up
+    out.mkdir()
+    publish(out, final, "marker.json", {"model_id": "sha256:2"}, complete=lambda: True)
+    assert _json.loads((final / "marker.json").read_text())["model_id"] == "sha256:1"
+    # ... but a broken one in the way is an error, not silently used
+    with pytest.raises(OSError):
+        publish(out, final, "marker.json", {"model_id": "sha256:3"}, complete=lambda: False)
