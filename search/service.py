@@ -93,9 +93,11 @@ class SearchService:
             searcher.search("暖气不热", k=1)  # warm up (jieba, OpenCC, first inference) before serving
             self.searcher, self.loaded_from = searcher, target  # the atomic swap
             # the index's objects live until the next swap: keep the cyclic GC from
-            # traversing them on every full collection (tens of ms at 77,000 chunks)
+            # traversing them on every full collection (21 ms each at 10,000 cases, measured;
+            # 0 once frozen). Unfreeze first so the previous index's cycles can be collected.
             import gc
 
+            gc.unfreeze()
             gc.collect()
             gc.freeze()
             log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
