@@ -137,3 +137,28 @@ def test_case_with_markup_renders_as_text_everywhere(site_project):
 def test_server_binds_loopback_by_default():
     s = load_settings(REPO, env={})
     assert s.host == "127.0.0.1"
+
+
+def test_healthz_says_busy_while_the_server_reads_the_cases(tmp_path, monkeypatch):
+    """At 10,000 cases the first reading takes seconds: /healthz says so (benchmarks wait for it)."""
+    import threading
+    import time
+
+    from search import service as service_mod
+    from tests.conftest import three_case_library
+
+    settings, enc = three_case_library(tmp_path)
+    release = threading.Event()
+    real_check = service_mod.pipeline.check
+    monkeypatch.setattr(service_mod.pipeline, "check", lambda *a, **k: release.wait(10) and real_check(*a, **k))
+    with TestClient(create_app(settings, encoder=enc)) as client:
+        deadline = time.time() + 5
+        while not client.get("/healthz").json()["busy"] and time.time() < deadline:
+            time.sleep(0.02)
+        health = client.get("/healthz").json()
+        assert (health["status"], health["busy"]) == ("ok", True)
+        assert client.get("/api/search", params={"q": "暖气不热"}).status_code == 200  # searches go on meanwhile
+        release.set()
+        while client.get("/healthz").json()["busy"] and time.time() < deadline:
+            time.sleep(0.02)
+        assert client.get("/healthz").json()["busy"] is False
