@@ -303,6 +303,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+async def _search_once(client, q: str) -> tuple[float, bool]:
+    """One /api/search over HTTP: (milliseconds, answered with 200)."""
+    import httpx
+
+    t0 = time.perf_counter()
+    try:
+        ok = (await client.get("/api/search", params={"q": q, "k": 5})).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return (time.perf_counter() - t0) * 1000, ok
+
+
 async def _load(url: str, qs: list[str], concurrency: int, seconds: float, pid: int) -> dict:
     import httpx
 
@@ -316,14 +328,9 @@ async def _load(url: str, qs: list[str], concurrency: int, seconds: float, pid: 
             while time.perf_counter() < deadline:
                 q = qs[i % len(qs)] + f"（{i}）"  # distinct strings: measures the model, not the cache
                 i += concurrency
-                t0 = time.perf_counter()
-                try:
-                    r = await client.get("/api/search", params={"q": q, "k": 5})
-                    if r.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                lat.append((time.perf_counter() - t0) * 1000)
+                ms, ok = await _search_once(client, q)
+                lat.append(ms)
+                errors += not ok
 
         async def sampler():
             nonlocal peak
@@ -352,14 +359,10 @@ async def _agents(url: str, qs: list[str], agents: int, every: float, seconds: f
             i = a
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
-                q = qs[i % len(qs)] + f"（坐席{a}-{i}）"
+                ms, ok = await _search_once(client, qs[i % len(qs)] + f"（坐席{a}-{i}）")
                 i += agents
-                try:
-                    r = await client.get("/api/search", params={"q": q, "k": 5})
-                    errors += r.status_code != 200
-                except httpx.HTTPError:
-                    errors += 1
-                lat.append((time.perf_counter() - start) * 1000)
+                lat.append(ms)
+                errors += not ok
                 await asyncio.sleep(max(0.0, every - (time.perf_counter() - start)))
 
         await asyncio.gather(*(agent(a) for a in range(agents)))

@@ -101,10 +101,3 @@ class IdsBuilder:
         ids = np.concatenate(self._arrays) if self._arrays else np.zeros(0, np.int32)
         return self.vocab, ids, offsets
 
-
-def assemble(parts: list[np.ndarray | list[str]], vocab: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """One chunk's tokens per part, either ids already in ``vocab`` or a list of new tokens."""
-    b = IdsBuilder(vocab)
-    for p in parts:
-        b.add_ids(p) if isinstance(p, np.ndarray) else b.add_tokens(p)
-    return b.build()

@@ -203,10 +203,9 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     records = {c.slug: old.cases[c.slug] if old is not None and c.slug in old.cases and old.cases[c.slug].hash == c.content_hash
                else CaseRecord.from_case(c) for c in cases}
     old_rows: dict[str, tuple[int, int]] = {}
-    if old is not None:
-        starts = np.flatnonzero(np.r_[True, [a.slug != b.slug for a, b in zip(old.chunks[1:], old.chunks[:-1])]]) if old.chunks else []
-        ends = list(starts[1:]) + [len(old.chunks)]
-        old_rows = {old.chunks[a].slug: (int(a), int(b)) for a, b in zip(starts, ends)}
+    if old is not None:  # each case's chunk rows, from the index's own case boundaries
+        ends = np.r_[old.case_starts[1:], len(old.chunks)]
+        old_rows = {slug: (int(a), int(b)) for slug, a, b in zip(old.case_order, old.case_starts, ends)}
     chunks: list[Chunk] = []
     vec_parts: list[np.ndarray] = []  # per case: a slice of the old matrix, or a placeholder to fill
     to_embed: list[int] = []
@@ -290,11 +289,8 @@ def _previous(index_path: Path, model_id: str, held: Index | None) -> Index | No
     (no index, another model, a version whose vectors are incompatible, damage)."""
     if held is not None and index_path.exists() and held.path == index_path.resolve():
         return held if held.model_id == model_id else None
-    try:
-        manifest = read_manifest(index_path, accept=VECTORS_COMPATIBLE)
-        if manifest["model_id"] != model_id:
-            return None  # different model: everything is re-embedded
-        return load_index(index_path, accept=VECTORS_COMPATIBLE)
+    try:  # another model is refused before the vectors are read: everything is re-embedded
+        return load_index(index_path, expected_model_id=model_id, accept=VECTORS_COMPATIBLE)
     except (IndexMissing, IndexMismatch):
         return None
 

@@ -24,16 +24,6 @@ from search.settings import Settings
 log = logging.getLogger("caselib.service")
 
 
-def _limit_torch_threads(n: int) -> None:
-    """Oversubscribed OpenMP threads spin against each other: with another busy process on
-    the same 2 cores, a query took 700-800 ms with 2 threads and 19 ms with 1 (measured).
-    A server must stay fast while trainers rebuild next to it, so it uses few threads."""
-    import sys
-
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
-
-
 @dataclass
 class Answer:
     result: SearchResult
@@ -46,9 +36,10 @@ class SearchService:
         self.settings = settings
         from search.batching import BatchingQueryEncoder
 
-        # once per process; queries from all request threads go through one inference thread
+        # once per process; queries from all request threads go through one inference thread.
+        # Few intra-op threads: oversubscribed OpenMP threads spin against each other (with
+        # another busy process on the 2 cores a query took 700-800 ms on 2 threads, 19 ms on 1)
         self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
-        _limit_torch_threads(settings.server_threads)
         self.searcher = None
         self.loaded_from: Path | None = None
         self.log = open_log(settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.bm25 import BM25, assemble
+from search.bm25 import BM25, IdsBuilder
 from search.check import check_library
 from search.index import CaseRecord, bm25_tokens, chunk_case
 from search.textnorm import tokenize
@@ -24,6 +24,14 @@ def shipped_tokens() -> list[list[str]]:
         rec = CaseRecord.from_case(c)
         out += [bm25_tokens(rec, ch) for ch in chunk_case(c)]
     return out
+
+
+def assemble(parts: list, vocab: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One chunk's tokens per part: ids already in ``vocab`` (reused) or new tokens."""
+    b = IdsBuilder(vocab)
+    for p in parts:
+        b.add_ids(p) if isinstance(p, np.ndarray) else b.add_tokens(p)
+    return b.build()
 
 
 QUERIES = ["暖气不热", "停车卡刷不了道闸不抬杆", "沙池 孩子 受伤", "不可能坏", "电梯 电梯 困人", "物业费 太贵 投诉 热线"]
