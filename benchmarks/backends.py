@@ -78,7 +78,7 @@ def chunks_with_cases() -> list[tuple[str, str]]:
     """(case slug, text): plain text of the case files (front matter and Markdown removed),
     packed into pieces of at most CHUNK_CHARS characters; the first N_CHUNKS of at least
     100 characters."""
-    from search.index import _plain, _split
+    from search.index.store import _plain, _split
 
     out: list[tuple[str, str]] = []
     for path in sorted((REPO / "cases").glob("*.md")):
@@ -105,7 +105,7 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 
 def _load(backend: str, cache_dir: Path, fused: Path | None = None):
-    from search.encoder import OPENVINO, OnnxEncoder, _intra_op_threads, load_encoder
+    from search.models.encoder import OPENVINO, OnnxEncoder, _intra_op_threads, load_encoder
 
     if backend == "openvino-bf16":  # benchmark only: OpenVINO's default precision on AMX CPUs
         import openvino as ov
@@ -116,7 +116,7 @@ def _load(backend: str, cache_dir: Path, fused: Path | None = None):
         enc.backend = backend
         return enc
     if backend == "onnx-fused":
-        from search.embedded_model import PASSAGE_PROMPT, QUERY_PROMPT, embedded_model_id, ensure_embedded_model
+        from search.models.embedded import PASSAGE_PROMPT, QUERY_PROMPT, embedded_model_id, ensure_embedded_model
 
         model_dir = ensure_embedded_model(cache_dir)
         return OnnxEncoder(fused, model_dir, embedded_model_id(model_dir), QUERY_PROMPT, PASSAGE_PROMPT, backend=backend)
@@ -124,7 +124,7 @@ def _load(backend: str, cache_dir: Path, fused: Path | None = None):
 
 
 def _onnx_path(cache_dir: Path) -> Path:
-    from search.encoder import ONNX_FILENAME, onnx_export_dirname
+    from search.models.encoder import ONNX_FILENAME, onnx_export_dirname
 
     return cache_dir / onnx_export_dirname("fp32") / ONNX_FILENAME
 
@@ -172,8 +172,8 @@ def worker(backend: str, cache_dir: Path, out: Path) -> None:
 def prepare(backends: list[str], cache_dir: Path, tmp: Path) -> None:
     """Make the embedded model and the ONNX exports (once; not part of any timing), and the
     fused graph for ``onnx-fused`` in ``tmp``."""
-    from search.embedded_model import ensure_embedded_model
-    from search.encoder import ensure_onnx_export
+    from search.models.embedded import ensure_embedded_model
+    from search.models.encoder import ensure_onnx_export
 
     path = ensure_embedded_model(cache_dir)
     if any(b != "torch" for b in backends):

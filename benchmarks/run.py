@@ -116,7 +116,7 @@ def incremental_in_server(root: Path) -> dict:
     service's own code path (SearchService.update_index): check (only the changed
     file is parsed again), re-embed that case, write the new version, swap it in from
     memory. Timed until the new index answers searches."""
-    from search.service import SearchService
+    from search.server.service import SearchService
     from search.settings import load_settings
 
     settings = load_settings(root, env={}, log_searches=False)
@@ -205,7 +205,7 @@ def ann(searcher, qs: list[str]) -> dict:
     IVF and the flat index side by side, to see whether agents would notice."""
     import faiss
 
-    from search.retrieval import Searcher, _dense_index
+    from search.retrieval.searcher import Searcher, _dense_index
 
     vecs = np.ascontiguousarray(searcher.index.vectors, dtype=np.float32)
     qv = searcher.encoder.encode_queries(qs).astype(np.float32)
@@ -255,7 +255,7 @@ QUALITY_SETS = {
 
 
 def quality(searcher) -> dict:
-    from search.evaluate import evaluate, load_queries
+    from search.retrieval.evaluate import evaluate, load_queries
 
     out = {}
     for name, path in QUALITY_SETS.items():
@@ -423,7 +423,7 @@ def main() -> None:
         return
     qs = queries()
     levels = [int(x) for x in args.levels.split(",")]
-    from search.encoder import resolve_backend
+    from search.models.encoder import resolve_backend
     from search.settings import load_settings
 
     settings = load_settings(REPO, env={})

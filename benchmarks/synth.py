@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from search.cases import SECTIONS  # noqa: E402
-from search.check import check_library  # noqa: E402
+from search.library.cases import SECTIONS  # noqa: E402
+from search.library.check import check_library  # noqa: E402
 
 _SENT = re.compile(r"(?<=[。！？；])")
 

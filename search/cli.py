@@ -51,7 +51,7 @@ def cli(root):
 @_domain_errors
 def check(ctx):
     """校验 cases/ 下的全部案例：格式、字段取值、章节、个人信息。"""
-    from search.check import check_library
+    from search.library.check import check_library
 
     settings = _settings(ctx)
     report = check_library(settings.cases_dir, root=settings.root)
@@ -142,7 +142,7 @@ def eval_(ctx, file, misses):
     from pathlib import Path
 
     from search import pipeline
-    from search.evaluate import evaluate, load_queries
+    from search.retrieval.evaluate import evaluate, load_queries
 
     queries = load_queries(Path(file))
     scores = evaluate(pipeline.open_searcher(_settings(ctx)), queries)
@@ -179,7 +179,7 @@ def serve(ctx, host, port):
     """启动服务：站点在 /，检索接口在 /api，接口文档在 /docs。"""
     import uvicorn
 
-    from search.api import create_app
+    from search.server.app import create_app
 
     settings = _settings(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     click.echo(f"物业客服案例库：http://{settings.host}:{settings.port}/  （Ctrl+C 停止）", err=True)
@@ -197,8 +197,8 @@ def serve(ctx, host, port):
 @_domain_errors
 def new(ctx, title, slug, category, level, channel, when):
     """按模板新建案例：自动分配编号，打印文件路径。缺的选项会逐项询问。"""
-    from search.newcase import create_case, suggest_slug
-    from search.reference import load_reference
+    from search.library.newcase import create_case, suggest_slug
+    from search.library.reference import load_reference
 
     settings = _settings(ctx)
     ref = load_reference()
@@ -237,7 +237,7 @@ def gaps(ctx, days, limit, csv_path):
     """该写什么案例了：没有好匹配的高频检索、检索最多的类别、坐席反馈。"""
     from pathlib import Path
 
-    from search.gaps import gap_report, write_csv
+    from search.server.gaps import gap_report, write_csv
 
     report = gap_report(_settings(ctx), days=days, limit=limit)
     click.echo(f"最近 {report.days} 天共 {report.searches} 次检索。")
@@ -264,7 +264,7 @@ def gaps(ctx, days, limit, csv_path):
 
 
 def _reply_checker(use_model: bool, ctx):
-    from search.phrases import ReplyChecker
+    from search.replies.checker import ReplyChecker
 
     if not use_model:
         return ReplyChecker()
@@ -304,7 +304,7 @@ def check_reply(ctx, text, no_model, as_json):
 @_domain_errors
 def eval_replies(ctx, file, no_model):
     """评测九句禁语检查：每句禁语和总体的精确率、召回率（YAML：{text, phrases: [N…]}）。"""
-    from search.phrases import evaluate_replies, load_replies
+    from search.replies.checker import evaluate_replies, load_replies
 
     items = load_replies(file)
     click.echo(evaluate_replies(items, _reply_checker(not no_model, ctx)).format())

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from search.check import CheckReport, check_library
+from search.library.check import CheckReport, check_library
 from search.errors import BuildError, CaseError, ConfigError, IndexMismatch
 from search.settings import Settings
 
@@ -26,7 +26,7 @@ def check(settings: Settings, memo: dict | None = None) -> CheckReport:
 
 
 def load_encoder(settings: Settings, threads: int | None = None):
-    from search.encoder import load_encoder as _load
+    from search.models.encoder import load_encoder as _load
 
     try:
         return _load(settings.model, settings.cache_dir, backend=settings.backend, threads=threads)
@@ -39,7 +39,7 @@ def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | 
     (nothing is indexed from a library with errors: the last good index keeps serving).
     A long-running caller passes ``memo`` (see check_library) and the Index it holds as
     ``previous`` (not read back from disk)."""
-    from search.index import build_index
+    from search.index.store import build_index
 
     report = check(settings, memo)
     if report.problems:
@@ -50,8 +50,8 @@ def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | 
 
 def open_searcher(settings: Settings, encoder=None):
     """Load the index and the encoder; refuse an index built with another model."""
-    from search.index import load_index, read_manifest
-    from search.retrieval import Searcher
+    from search.index.store import load_index, read_manifest
+    from search.retrieval.searcher import Searcher
 
     manifest = read_manifest(settings.index_path)  # fails fast, before the model loads
     if manifest.get("model") != settings.model and encoder is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from search.api import create_app
+from search.server.app import create_app
 from tests.conftest import three_case_library
 
 

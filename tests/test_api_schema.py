@@ -9,7 +9,7 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from search.api import create_app
+from search.server.app import create_app
 from tests.conftest import three_case_library
 
 

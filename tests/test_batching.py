@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from search.batching import BatchingQueryEncoder
-from search.encoder import HashingEncoder
+from search.server.batching import BatchingQueryEncoder
+from search.models.encoder import HashingEncoder
 
 
 def test_concurrent_queries_get_their_own_vectors():

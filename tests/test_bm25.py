@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.bm25 import BM25, IdsBuilder
-from search.check import check_library
-from search.index import CaseRecord, bm25_tokens, chunk_case
-from search.textnorm import tokenize
+from search.index.bm25 import BM25, IdsBuilder
+from search.library.check import check_library
+from search.index.store import CaseRecord, bm25_tokens, chunk_case
+from search.library.textnorm import tokenize
 
 REPO = Path(__file__).resolve().parent.parent
 

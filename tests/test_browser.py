@@ -47,7 +47,7 @@ def project(tmp_path_factory, cache_dir, real_encoder):
 def server(project, real_encoder):
     import uvicorn
 
-    from search.api import create_app
+    from search.server.app import create_app
 
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(project, encoder=real_encoder), host="127.0.0.1", port=port, log_level="warning"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from search.check import check_library
+from search.library.check import check_library
 from tests.conftest import GOOD_CASE, make_case, write_case
 
 
@@ -153,7 +153,7 @@ def test_all_problems_reported_not_just_first(library):
 
 
 def test_memo_reparses_only_changed_files_and_still_sees_new_problems(library, monkeypatch):
-    import search.check as check_mod
+    import search.library.check as check_mod
 
     write_case(library, "card-jam", make_case("card-jam", id="C0902"))
     parsed: list[str] = []

@@ -30,8 +30,8 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search import embedded_model as em  # noqa: E402
-from search.encoder import Encoder, HashingEncoder  # noqa: E402
+import search.models.embedded as em  # noqa: E402
+from search.models.encoder import Encoder, HashingEncoder  # noqa: E402
 
 # ≥ 30 strings: Simplified, Traditional, mixed Chinese/English/digits, full-width punctuation,
 # emoji, repeated spaces and other whitespace, empty-ish strings, odd code points.
@@ -218,7 +218,7 @@ def test_known_tokenizer_differences_are_as_documented(st_model, engine_tokenize
 
 @pytest.mark.model
 def test_cosine_against_engine(model_dir, engine):
-    from search.encoder import load_encoder
+    from search.models.encoder import load_encoder
 
     enc = load_encoder("embedded", model_dir.parent)
     assert len(SENTENCES) >= 10
@@ -277,7 +277,7 @@ def test_second_call_returns_at_once(model_dir, cache_dir):
     assert (marker.stat().st_mtime_ns, (model_dir / "model.safetensors").stat().st_ino) == before
     # a fresh process: the fast path neither converts nor imports torch
     code = (
-        "import sys; from pathlib import Path; from search.embedded_model import ensure_embedded_model;"
+        "import sys; from pathlib import Path; from search.models.embedded import ensure_embedded_model;"
         f"p = ensure_embedded_model(Path({str(cache_dir)!r})); assert 'torch' not in sys.modules, 'torch imported';"
         "print(p)"
     )
@@ -296,7 +296,7 @@ def test_model_id_is_the_content_hash(model_dir):
 
 @pytest.mark.model
 def test_embedded_encoder(model_dir):
-    from search.encoder import load_encoder
+    from search.models.encoder import load_encoder
 
     enc = load_encoder("embedded", model_dir.parent)
     assert isinstance(enc, Encoder)
@@ -325,7 +325,7 @@ def test_embedded_encoder(model_dir):
 def test_other_model_path_uses_its_configured_prompts(model_dir):
     """Any string but "embedded" goes to SentenceTransformer as given (here a local path),
     with the model's own "query"/"document" prompts and the string as model id."""
-    from search.encoder import load_encoder
+    from search.models.encoder import load_encoder
 
     enc = load_encoder(str(model_dir), model_dir.parent / "unused")
     assert enc.model_id == str(model_dir)
@@ -342,7 +342,7 @@ def test_other_model_path_uses_its_configured_prompts(model_dir):
 def test_configured_prompts():
     from types import SimpleNamespace
 
-    from search.encoder import _configured_prompts
+    from search.models.encoder import _configured_prompts
 
     # sentence-transformers 6 seeds an empty "document" prompt; it must not hide "passage"
     st6 = SimpleNamespace(prompts={"query": "query: ", "document": "", "passage": "passage: "})
@@ -393,7 +393,7 @@ def test_hashing_encoder_is_deterministic():
     assert enc.encode_queries([]).shape == (0, 256)
     # same vectors in a fresh process with another hash seed, and no torch import
     code = (
-        "import sys; from search.encoder import HashingEncoder;"
+        "import sys; from search.models.encoder import HashingEncoder;"
         "v = HashingEncoder().encode_queries(['暖气不热']); assert 'torch' not in sys.modules;"
         "print(v.tobytes().hex())"
     )
@@ -406,7 +406,7 @@ def test_hashing_encoder_is_deterministic():
 def test_publish_writes_the_marker_last_and_respects_a_complete_winner(tmp_path):
     import json as _json
 
-    from search.embedded_model import publish
+    from search.models.embedded import publish
 
     out, final = tmp_path / "work" / "out", tmp_path / "final"
     out.mkdir(parents=True)

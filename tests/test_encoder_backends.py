@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.encoder import BACKENDS, load_encoder
+from search.models.encoder import BACKENDS, load_encoder
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def test_backend_argument_is_checked(tmp_path):
 
 
 def test_auto_is_onnx_for_the_embedded_model_and_torch_for_others():
-    from search.encoder import resolve_backend
+    from search.models.encoder import resolve_backend
 
     assert resolve_backend("embedded", "auto") == "onnx"
     assert resolve_backend("embedded", None) == "onnx"
@@ -105,7 +105,7 @@ def test_onnx_backend_matches_torch(torch_encoder, cache_dir, monkeypatch):
 def test_onnx_backend_runs_without_torch(cache_dir):
     load_encoder("embedded", cache_dir, backend="onnx")  # export exists after this
     code = (
-        "import sys; from pathlib import Path; from search.encoder import load_encoder;"
+        "import sys; from pathlib import Path; from search.models.encoder import load_encoder;"
         f"e = load_encoder('embedded', Path({str(cache_dir)!r}), backend='onnx'); e.encode_queries(['暖气不热']);"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )

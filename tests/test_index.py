@@ -7,9 +7,9 @@ import json
 import pytest
 
 from search import pipeline
-from search.encoder import HashingEncoder
+from search.models.encoder import HashingEncoder
 from search.errors import CaseError, IndexMismatch, IndexMissing
-from search.index import chunk_case, load_index, read_manifest
+from search.index.store import chunk_case, load_index, read_manifest
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case
 
@@ -92,7 +92,7 @@ def test_half_written_version_is_never_loaded(settings):
 
 
 def test_chunks_cover_every_section(library):
-    from search.check import check_library
+    from search.library.check import check_library
 
     case = check_library(library / "cases").cases[0]
     sections = [c.section for c in chunk_case(case)]
@@ -104,7 +104,7 @@ def test_chunks_cover_every_section(library):
 def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
     """Version 3 changed only how BM25 is stored: the vectors of an older index (hours of
     embedding at 10,000 cases) are reused, and everything else is rewritten."""
-    from search.index import VERSION
+    from search.index.store import VERSION
 
     class Counting(HashingEncoder):
         seen: list[str] = []
@@ -133,7 +133,7 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
         load_index(settings.index_path)
 
     Counting.seen = []
-    import search.index as index_mod
+    import search.index.store as index_mod
 
     tokenized: list = []
     real_tokens = index_mod.bm25_tokens
@@ -151,7 +151,7 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
 
 
 def test_an_update_can_start_from_the_index_held_in_memory(settings, monkeypatch):
-    import search.index as index_mod
+    import search.index.store as index_mod
 
     enc = HashingEncoder()
     held = pipeline.index(settings, encoder=enc, progress=False).index

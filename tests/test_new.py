@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import cli
-from search.newcase import next_id, suggest_slug
+from search.library.newcase import next_id, suggest_slug
 from tests.conftest import REPO, make_case, write_case
 
 NEW_ARGS = ["new", "--title", "周六地库积水泡车，业主要求赔偿", "--category", "突发事件", "--level", "重要", "--channel", "电话", "--date", "2026-11"]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from search.encoder import HashingEncoder
+from search.models.encoder import HashingEncoder
 from search.errors import CaselibError
-from search.phrases import (
+from search.replies.checker import (
     PhraseHit,
     ReplyChecker,
     check_reply,
@@ -20,7 +20,7 @@ from search.phrases import (
     load_replies,
     normalize_with_map,
 )
-from search.reference import load_reference
+from search.library.reference import load_reference
 
 DEV_SET = Path("/work/shared/eval/dev_replies.yaml")
 REF = load_reference()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.privacy import find_personal_data, redact
+from search.library.privacy import find_personal_data, redact
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_redact_replaces_each_hit_with_its_kind():
 
 
 def test_guide_examples_are_flagged_as_their_kind():
-    from search.privacy import EXAMPLES
+    from search.library.privacy import EXAMPLES
 
     for kind, example in EXAMPLES.items():
         assert [h.kind for h in find_personal_data(example)] == [kind]

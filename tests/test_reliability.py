@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.api import create_app
-from search.encoder import HashingEncoder
+from search.server.app import create_app
+from search.models.encoder import HashingEncoder
 from search.errors import CaseError
-from search.index import load_index
-from search.retrieval import Searcher
+from search.index.store import load_index
+from search.retrieval.searcher import Searcher
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, REPO, make_case, write_case
 
@@ -70,7 +70,7 @@ BUILD_SCRIPT = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from search import pipeline
-    from search.encoder import HashingEncoder
+    from search.models.encoder import HashingEncoder
     from search.settings import load_settings
 
     class Slow(HashingEncoder):
@@ -144,7 +144,7 @@ def test_healthz_says_busy_while_the_server_reads_the_cases(tmp_path, monkeypatc
     import threading
     import time
 
-    from search import service as service_mod
+    from search.server import service as service_mod
     from tests.conftest import three_case_library
 
     settings, enc = three_case_library(tmp_path)

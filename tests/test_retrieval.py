@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search import pipeline
-from search.retrieval import QueryError, make_snippet
+from search.retrieval.searcher import QueryError, make_snippet
 from tests.conftest import three_case_library
 
 
@@ -56,7 +56,7 @@ def test_snippet_offsets_point_at_the_terms():
 def test_large_libraries_use_ivf_with_the_same_answers_when_every_cluster_is_read(tmp_path, monkeypatch):
     import faiss
 
-    from search import retrieval
+    import search.retrieval.searcher as retrieval
 
     settings, enc = three_case_library(tmp_path)
     flat = pipeline.open_searcher(settings, encoder=enc)
@@ -75,7 +75,7 @@ def test_ivf_recall_against_flat_on_clustered_vectors():
     # 30,000 vectors in 300 topics, like chunks of many cases on a few hundred themes
     import numpy as np
 
-    from search.retrieval import _dense_index
+    from search.retrieval.searcher import _dense_index
 
     rng = np.random.default_rng(7)
     centres = rng.standard_normal((300, 64)).astype(np.float32)

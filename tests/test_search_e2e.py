@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.api import create_app
+from search.server.app import create_app
 from search.settings import load_settings
 from tests.conftest import REPO
 
@@ -53,7 +53,7 @@ def test_colloquial_queries_find_the_precedent_first(real_searcher, query, slug)
 
 
 def test_model_setting_is_recorded_and_checked(real_settings, real_searcher):
-    from search.index import read_manifest
+    from search.index.store import read_manifest
 
     m = read_manifest(real_settings.index_path)
     assert m["model"] == "embedded" and m["dim"] == 384 and m["model_id"] == real_searcher.encoder.model_id
@@ -71,7 +71,7 @@ def test_any_sentence_transformers_model_is_one_setting_away(real_settings, cach
     """CASELIB_MODEL may name any sentence-transformers model or path (here a local path;
     a hub name such as BAAI/bge-small-zh-v1.5 goes through the same code where a site can
     download). The index records it, and a searcher for another model refuses the index."""
-    from search.embedded_model import ensure_embedded_model
+    from search.models.embedded import ensure_embedded_model
     from search.errors import IndexMismatch
 
     path = str(ensure_embedded_model(cache_dir))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from search import site_pages
-from search.check import check_library
+import search.site.pages as site_pages
+from search.library.check import check_library
 from search.errors import BuildError
-from search.reference import load_reference
+from search.library.reference import load_reference
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case
 
@@ -118,7 +118,7 @@ def pipeline_site(settings) -> Path:
 
 def test_case_pages_end_with_related_cases_from_the_index(site_project):
     from search import pipeline
-    from search.encoder import HashingEncoder
+    from search.models.encoder import HashingEncoder
 
     settings = load_settings(site_project, env={})
     pipeline.index(settings, encoder=HashingEncoder(), progress=False)

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.api import create_app
+from search.server.app import create_app
 from search.cli import cli
-from search.encoder import HashingEncoder
+from search.models.encoder import HashingEncoder
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE
 

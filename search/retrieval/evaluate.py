@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from search.errors import CaselibError
-from search.retrieval import MODES
+from search.retrieval.searcher import MODES
 
 
 @dataclass

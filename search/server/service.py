@@ -17,8 +17,8 @@ from pathlib import Path
 
 from search import pipeline
 from search.errors import CaselibError, IndexMissing
-from search.retrieval import Hit, SearchResult
-from search.searchlog import open_log
+from search.retrieval.searcher import Hit, SearchResult
+from search.server.searchlog import open_log
 from search.settings import Settings
 
 log = logging.getLogger("caselib.service")
@@ -34,7 +34,7 @@ class Answer:
 class SearchService:
     def __init__(self, settings: Settings, encoder=None):
         self.settings = settings
-        from search.batching import BatchingQueryEncoder
+        from search.server.batching import BatchingQueryEncoder
 
         # once per process; queries from all request threads go through one inference thread.
         # Few intra-op threads: oversubscribed OpenMP threads spin against each other (with
@@ -43,7 +43,7 @@ class SearchService:
         self.searcher = None
         self.loaded_from: Path | None = None
         self.log = open_log(settings)
-        from search.phrases import ReplyChecker
+        from search.replies.checker import ReplyChecker
 
         self.reply_checker = ReplyChecker(encoder=self.encoder)  # embeds the phrase variants once
         self._reload_lock = threading.Lock()
@@ -71,7 +71,7 @@ class SearchService:
                 return False
             try:
                 if built is not None and built.path.resolve() == target:
-                    from search.retrieval import Searcher
+                    from search.retrieval.searcher import Searcher
 
                     searcher = Searcher(built, self.encoder)
                 else:

@@ -11,8 +11,8 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
-from search.cases import Case
-from search.reference import Reference, cn
+from search.library.cases import Case
+from search.library.reference import Reference, cn
 
 LEVEL_CLASS = {"重大": "major", "重要": "important", "热点": "hot", "一般": "normal"}
 
@@ -288,7 +288,7 @@ def _search_filters(cases: list[Case], ref: Reference, up: str) -> str:
 
 
 def _case_fields(cases: list[Case], ref: Reference, up: str) -> str:
-    from search.cases import CaseMeta
+    from search.library.cases import CaseMeta
 
     allowed = {
         "category": ref.category_names, "level": ref.level_names, "channel": ref.channels, "outcome": ref.outcomes,
@@ -303,7 +303,7 @@ def _case_fields(cases: list[Case], ref: Reference, up: str) -> str:
 
 
 def _privacy_rules(cases: list[Case], ref: Reference, up: str) -> str:
-    from search.privacy import EXAMPLES, PATTERNS
+    from search.library.privacy import EXAMPLES, PATTERNS
 
     rows = ["| 会被拦下的内容 | 例子 | 怎么改 |", "| --- | --- | --- |"]
     for kind, (_pattern, label, fix) in PATTERNS.items():

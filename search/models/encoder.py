@@ -163,7 +163,7 @@ def load_encoder(model: str, cache_dir: Path, backend: str = AUTO, threads: int 
     ONNX under ``cache_dir`` on first use). ``threads``: intra-op threads for inference
     (default: one per available core, or OMP_NUM_THREADS)."""
     backend = resolve_backend(model, backend)
-    from search.embedded_model import (
+    from search.models.embedded import (
         PASSAGE_PROMPT,
         QUERY_PROMPT,
         embedded_model_id,
@@ -260,7 +260,7 @@ def _intra_op_threads() -> int:
 
 
 def onnx_export_dirname(variant: str) -> str:
-    from search.embedded_model import MODEL_DIRNAME
+    from search.models.embedded import MODEL_DIRNAME
 
     return MODEL_DIRNAME + ("-onnx" if variant == "fp32" else f"-onnx-{variant}")
 
@@ -307,7 +307,7 @@ def _export_fp32(model_dir: Path, dest: Path) -> None:
     import torch
     from transformers import BertModel
 
-    from search.embedded_model import quiet_transformers
+    from search.models.embedded import quiet_transformers
 
     _set_torch_threads()
     with quiet_transformers():
@@ -370,7 +370,7 @@ def _verify_onnx(model_dir: Path, onnx_path: Path, min_cosine: float) -> dict[st
     queries and passages (padded batches included). Raises RuntimeError below ``min_cosine``."""
     from sentence_transformers import SentenceTransformer
 
-    from search.embedded_model import PASSAGE_PROMPT, QUERY_PROMPT, cosine, quiet_transformers
+    from search.models.embedded import PASSAGE_PROMPT, QUERY_PROMPT, cosine, quiet_transformers
 
     _set_torch_threads()
     with quiet_transformers():
@@ -403,7 +403,7 @@ def ensure_onnx_export(cache_dir: Path, model_dir: Path, variant: str = "fp32", 
     verified against torch on first use. Same completeness rule as ensure_embedded_model:
     built in a temporary directory, marker written last, renamed into place under a file
     lock. The fast path reads one small JSON file and imports nothing heavy."""
-    from search.embedded_model import _exclusive_lock, _say, embedded_model_id, publish, quiet_transformers
+    from search.models.embedded import _exclusive_lock, _say, embedded_model_id, publish, quiet_transformers
 
     if variant not in ("fp32", "int8"):
         raise ValueError(f"未知的 ONNX 导出类型“{variant}”")

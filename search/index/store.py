@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search.bm25 import BM25, IdsBuilder
-from search.cases import SECTIONS, Case
+from search.index.bm25 import BM25, IdsBuilder
+from search.library.cases import SECTIONS, Case
 from search.errors import IndexMismatch, IndexMissing
-from search.textnorm import TOKENIZER_VERSION, tokenize
+from search.library.textnorm import TOKENIZER_VERSION, tokenize
 
 FORMAT = "caselib-index"
 VERSION = 3  # bump when the files' layout or CaseRecord fields change

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from search.cases import SLUG_RE, Case, parse_case
-from search.privacy import find_personal_data
-from search.problems import Problem
-from search.reference import Reference, load_reference
+from search.library.cases import SLUG_RE, Case, parse_case
+from search.library.privacy import find_personal_data
+from search.library.problems import Problem
+from search.library.reference import Reference, load_reference
 
 MAX_CASE_BYTES = 256 * 1024  # a long case is ~10 KB; anything this big is a mistake (a pasted log, a binary)
 IGNORED_NAMES = {"README.md"}
@@ -76,7 +76,7 @@ def check_file(path: Path, reference: Reference, cases_dir: Path, root: Path | N
 @lru_cache(maxsize=1)
 def _template_texts() -> tuple[dict[str, str], str]:
     """The guidance sentences of the case template (what `caselib new` writes)."""
-    from search.newcase import TEMPLATE
+    from search.library.newcase import TEMPLATE
 
     raw = TEMPLATE.read_text(encoding="utf-8")
     summary = re.search(r"^summary: (.*)$", raw, re.M).group(1).strip()

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.privacy import redact
+from search.library.privacy import redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.cases import Case
-from search.reference import Reference, cn
-from search.site_pages import esc, md_text
+from search.library.cases import Case
+from search.library.reference import Reference, cn
+from search.site.pages import esc, md_text
 
 MIN_RELATED, MAX_RELATED = 3, 5
 MIN_SIMILARITY = 0.25  # on centred vectors: below this a neighbour is not worth a link, beyond the first three
@@ -61,7 +61,7 @@ def why_related(a: Case, b: Case, ref: Reference) -> str:
 def related_markdown(root, cases: list[Case], ref: Reference) -> dict[str, str]:
     """slug → a '## 相似案例' block. Empty when there is no index yet (first build)."""
     from search.errors import CaselibError
-    from search.index import load_index
+    from search.index.store import load_index
     from search.settings import load_settings
 
     try:

@@ -15,9 +15,9 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-from search import site_pages
-from search.check import check_library
-from search.reference import load_reference
+import search.site.pages as site_pages
+from search.library.check import check_library
+from search.library.reference import load_reference
 
 log = logging.getLogger("mkdocs.hooks.caselib")
 
@@ -46,7 +46,7 @@ def on_config(config):
 def _load_related(root: Path) -> dict[str, str]:
     """相似案例 blocks, computed from the search index's embeddings when one exists."""
     try:
-        from search.related import related_markdown
+        from search.site.related import related_markdown
     except ImportError:  # pragma: no cover - module added by the search feature
         return {}
     return related_markdown(root, _Build.cases, _Build.reference)

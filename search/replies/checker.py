@@ -58,14 +58,14 @@ import numpy as np
 import yaml
 
 from search.errors import CaselibError
-from search.reference import Reference, load_reference
+from search.library.reference import Reference, load_reference
 
 # ---------------------------------------------------------------------------------------
 # normalisation with an offset map
 
 
 def _t2s():
-    from search.textnorm import _converter
+    from search.library.textnorm import _converter
 
     return _converter()
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from search.errors import CaselibError
-from search.index import CaseRecord, Index
-from search.textnorm import highlight_terms, normalize, tokenize
+from search.index.store import CaseRecord, Index
+from search.library.textnorm import highlight_terms, normalize, tokenize
 
 RRF_K = 60  # the usual constant; larger flattens rank differences
 # Dense retrieval is the stronger of the two on colloquial queries; BM25 adds exact terms

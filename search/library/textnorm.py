@@ -9,7 +9,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from search.reference import DATA_DIR
+from search.library.reference import DATA_DIR
 
 USER_DICT = DATA_DIR / "jieba_user.txt"
 # Recorded in the index manifest: change it whenever tokenize() changes, so the next

@@ -29,14 +29,14 @@ class GapReport:
 
 
 def _key(q: str) -> str:
-    from search.textnorm import normalize  # OpenCC only; no jieba
+    from search.library.textnorm import normalize  # OpenCC only; no jieba
 
     return normalize(unicodedata.normalize("NFKC", q))
 
 
 def gap_report(settings: Settings, days: int = 30, limit: int = 20) -> GapReport:
-    from search.index import read_records
-    from search.searchlog import SearchLog
+    from search.index.store import read_records
+    from search.server.searchlog import SearchLog
 
     if not settings.log_path.exists():
         raise CaselibError(f"还没有检索记录（{settings.log_path}）— 坐席通过 caselib serve 的检索页检索后才会有；如关闭了记录，设置 CASELIB_LOG_SEARCHES=true")

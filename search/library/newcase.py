@@ -9,10 +9,10 @@ import re
 from datetime import date
 from pathlib import Path
 
-from search.cases import SLUG_RE
-from search.check import case_files
+from search.library.cases import SLUG_RE
+from search.library.check import case_files
 from search.errors import CaselibError
-from search.reference import DATA_DIR, Reference, load_reference
+from search.library.reference import DATA_DIR, Reference, load_reference
 
 TEMPLATE = DATA_DIR / "case_template.md"
 _ID_LINE = re.compile(r"^id:\s*C(\d{4,6})\s*$", re.M)

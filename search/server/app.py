@@ -25,8 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from search.errors import CaselibError, IndexMissing
-from search.reference import load_reference
-from search.retrieval import QueryError
+from search.library.reference import load_reference
+from search.retrieval.searcher import QueryError
 from search.settings import Settings
 
 MAX_QUERY_CHARS = 500  # longer pastes are cut: the model reads at most 512 tokens anyway
@@ -154,7 +154,7 @@ def error(status: int, code: str, message: str, field: str | None = None, header
 
 
 def create_app(settings: Settings, encoder=None) -> FastAPI:
-    from search.service import SearchService
+    from search.server.service import SearchService
 
     ref = load_reference()
     # Filter values are enums in the OpenAPI schema, from the one reference data file.

@@ -19,8 +19,8 @@ from typing import Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from search.problems import Problem
-from search.reference import Reference
+from search.library.problems import Problem
+from search.library.reference import Reference
 
 # Body sections, in order. All are required and must have content.
 SECTIONS: tuple[str, ...] = ("经过", "处理", "分析", "预防措施", "接听要点")
