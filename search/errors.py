@@ -1,5 +1,6 @@
-"""Domain exceptions. The core raises these; only the faces (cli.py, api.py, hooks)
-translate them into exit codes, HTTP errors or build failures."""
+"""Every domain exception of caselib, in one place. The core raises these; only the faces
+(cli.py, server/, site/hooks.py) translate them into exit codes, HTTP errors or build
+failures. Messages are Chinese, user-facing, and say how to fix the problem."""
 
 from __future__ import annotations
 
@@ -31,3 +32,24 @@ class ConfigError(CaselibError):
 
 class BuildError(CaselibError):
     """A stage of `caselib build` failed; the previous index and site are untouched."""
+
+
+class ModelError(CaselibError):
+    """The encoder could not be loaded, converted or verified (embedded model, ONNX export,
+    a backend's missing package). Not a settings problem unless the message says so."""
+
+
+class QueryError(CaselibError):
+    """The query or a filter is unusable; carries the field name for API errors."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+class ForbiddenError(CaselibError):
+    """The caller may not do this (HTTP 403)."""
+
+
+class UnknownMarker(CaselibError):
+    """A training page uses a <!-- caselib:NAME --> marker that no generator knows."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from search import pipeline
-from search.retrieval.searcher import QueryError, make_snippet
+from search.errors import QueryError
+from search.retrieval.searcher import make_snippet
 from tests.conftest import three_case_library
 
 

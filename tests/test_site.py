@@ -10,7 +10,7 @@ import pytest
 
 import search.site.pages as site_pages
 from search.library.check import check_library
-from search.errors import BuildError
+from search.errors import BuildError, UnknownMarker
 from search.library.reference import load_reference
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case
@@ -71,7 +71,7 @@ def test_markers_expand_and_unknown_marker_raises(cases):
     ref = load_reference()
     out = site_pages.expand_markers("前言\n<!-- caselib:levels -->\n", cases, ref, "../")
     assert "| 等级 | 定义 | 要求 | 案例数 |" in out and "caselib:" not in out
-    with pytest.raises(site_pages.UnknownMarker):
+    with pytest.raises(UnknownMarker):
         site_pages.expand_markers("<!-- caselib:nope -->", cases, ref, "")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.errors import CaselibError
+from search.errors import CaselibError, QueryError
 from search.index.store import CaseRecord, Index
 from search.library.textnorm import highlight_terms, normalize, tokenize
 
@@ -31,14 +31,6 @@ APPROX_MIN_CHUNKS = 20_000
 IVF_TRAIN_PER_LIST = 64  # k-means sample size per cluster (faiss' own default is 256)
 SNIPPET_CHARS = 120
 MODES = ("hybrid", "dense", "bm25")
-
-
-class QueryError(CaselibError):
-    """The query or a filter is unusable; carries the field name for API errors."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
 
 
 @dataclass

@@ -24,9 +24,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from search.errors import CaselibError, IndexMissing
+from search.errors import CaselibError, ForbiddenError, IndexMissing, QueryError
 from search.library.reference import load_reference
-from search.retrieval.searcher import QueryError
 from search.settings import Settings
 
 MAX_QUERY_CHARS = 500  # longer pastes are cut: the model reads at most 512 tokens anyway
@@ -283,10 +282,6 @@ def _require_local_or_token(request: Request, settings: Settings, token: str | N
     if settings.token:
         raise ForbiddenError("需要令牌：在请求头 X-Caselib-Token 中提供服务器 CASELIB_TOKEN 设置的值")
     raise ForbiddenError("只接受本机调用；远程调用请在服务器上设置 CASELIB_TOKEN，并在请求头 X-Caselib-Token 中提供")
-
-
-class ForbiddenError(Exception):
-    pass
 
 
 def _case_response(r) -> "CaseResponse":

@@ -16,6 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 import search.site.pages as site_pages
+from search.errors import UnknownMarker
 from search.library.check import check_library
 from search.library.reference import load_reference
 
@@ -80,5 +81,5 @@ def on_page_markdown(markdown, page, config, files):
     up = "../" * page.file.src_uri.count("/")  # relative prefix back to the docs root
     try:
         return site_pages.expand_markers(markdown, _Build.cases, _Build.reference, up)
-    except site_pages.UnknownMarker as e:
+    except UnknownMarker as e:
         raise PluginError(f"docs/{page.file.src_uri}: {e}") from e

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
+from search.errors import UnknownMarker
 from search.library.cases import Case
 from search.library.reference import Reference, cn
 
@@ -324,10 +325,6 @@ MARKERS: dict[str, Callable[[list[Case], Reference, str], str]] = {
 }
 
 MARKER_RE = re.compile(r"<!--\s*caselib:([a-z-]+)\s*-->")
-
-
-class UnknownMarker(ValueError):
-    pass
 
 
 def expand_markers(markdown: str, cases: list[Case], ref: Reference, up: str) -> str:
