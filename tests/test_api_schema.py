@@ -3,6 +3,8 @@ schemas, for generated valid and invalid input."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,10 @@ from tests.conftest import three_case_library
 
 
 def _app():
-    settings, enc = three_case_library(Path(tempfile.mkdtemp(prefix="caselib-schema-")))
+    # schemathesis needs the app when the module is collected, before any fixture runs
+    root = Path(tempfile.mkdtemp(prefix="caselib-schema-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    settings, enc = three_case_library(root)
     return create_app(settings, encoder=enc)
 
 

@@ -81,7 +81,7 @@ OUTSIDE = re.compile(r"""(?:src|href|action|content)\s*=\s*["']?(?:https?:)?//""
 
 
 def test_site_builds_strict_offline_and_searchable(site_project):
-    settings = load_settings(site_project)
+    settings = load_settings(site_project, env={})
     built = pipeline_site(settings)
     html_files = list(built.rglob("*.html"))
     assert (built / "cases" / "sandpit-fire-function.html").is_file()
@@ -100,7 +100,7 @@ def test_site_builds_strict_offline_and_searchable(site_project):
 
 
 def test_invalid_case_blocks_publishing_and_keeps_last_site(site_project):
-    settings = load_settings(site_project)
+    settings = load_settings(site_project, env={})
     first = pipeline_site(settings)
     bad = site_project / "cases" / "sandpit-fire-function.md"
     bad.write_text(bad.read_text(encoding="utf-8").replace("level: 一般", "level: 特大"), encoding="utf-8")

@@ -112,7 +112,11 @@ def test_running_server_indexes_a_saved_case_by_itself(library):
         while time.time() < deadline and not client.get("/healthz").json()["problems"]:
             time.sleep(0.2)
         problems = client.get("/healthz").json()["problems"]
-        assert any(p.startswith("cases/garage-flooding.md:6: level 的值“特大”") or "garage-flooding.md:6:" in p for p in problems)
+        assert problems == [
+            "cases/garage-flooding.md:6: level 的值“特大”不在允许范围内（可选：重大、重要、热点、一般） — 改为允许的值之一（投诉等级）",
+            "cases/garage-flooding.md:19: 含有不能公开的个人信息：手机号码“13812345678” — 删除号码，写“业主留了联系电话”即可",
+            "cases/garage-flooding.md:33: 接听要点缺少“**别说**：”下的列表（绝不能说的话） — 格式见模板：**先说**：“……” / **先做**：加编号列表 / **别说**：加列表",
+        ]
         assert client.get("/api/search", params={"q": "电梯"}).status_code == 200  # still serving
         fixed = bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "") + "\n**别说**：\n\n- “天灾跟物业没关系。”\n"
         saved = time.time()
