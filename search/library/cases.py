@@ -380,8 +380,6 @@ def _parse_agent(section: Section | None, problem) -> AgentBlock:
         problem(line, "接听要点缺少“**先说**：”（接起电话的第一句话）", fmt)
     if not block.do:
         problem(line, "接听要点缺少“**先做**：”下的编号列表（先做的几件事）", fmt)
-    elif len(block.do) > 5:
-        problem(line, f"接听要点的“先做”有 {len(block.do)} 条，通话中看不完", "保留最重要的三条（最多五条）")
     if not block.avoid:
         problem(line, "接听要点缺少“**别说**：”下的列表（绝不能说的话）", fmt)
     return block

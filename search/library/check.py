@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.library.cases import SLUG_RE, Case, parse_case
+from search.library.consistency import consistency_problems
 from search.library.privacy import find_personal_data
 from search.library.problems import Problem
 from search.library.reference import Reference, load_reference
@@ -68,6 +69,7 @@ def check_file(path: Path, reference: Reference, cases_dir: Path, root: Path | N
     problems += _privacy_problems(path, display)
     if case is not None:
         problems += _template_leftovers(case, display)
+        problems += consistency_problems(case, path.read_text(encoding="utf-8"), reference, display)
     if problems:
         return None, problems
     return case, []

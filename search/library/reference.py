@@ -53,6 +53,15 @@ class CustomerType(_Strict):
     tip: str
 
 
+class Checks(_Strict):
+    """Numbers the content rules of `caselib check` use (search/library/consistency.py)."""
+
+    say_max_chars: int
+    do_items: int
+    avoid_min_items: int
+    major_min_people: int
+
+
 class Reference(_Strict):
     phrases: tuple[Phrase, ...]
     principles: tuple[Principle, ...]
@@ -62,6 +71,7 @@ class Reference(_Strict):
     channels: tuple[str, ...]
     outcomes: tuple[str, ...]
     sources: tuple[str, ...]
+    checks: Checks
 
     def phrase(self, n: int) -> Phrase:
         return next(p for p in self.phrases if p.n == n)
