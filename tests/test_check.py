@@ -19,7 +19,7 @@ def test_good_library_is_clean(library):
     case = report.cases[0]
     assert case.agent.say == "“您好，给您添麻烦了，我马上安排人到现场。”"
     assert case.agent.do == ["记录楼栋和时间", "通知维保单位", "张贴停运告示"]
-    assert case.agent.avoid == ["“不可能坏。”（禁语一）"]
+    assert case.agent.avoid == ["“不可能坏。”（禁语一）", "“维保单位的事，我们管不了。”（推卸责任）"]
 
 
 def test_shipped_cases_are_clean():

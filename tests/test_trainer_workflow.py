@@ -19,7 +19,7 @@ from tests.conftest import GOOD_CASE
 FILLED = GOOD_CASE.replace("id: C0901\n", "id: {id}\n").replace("测试案例：电梯停运业主投诉", "周六地库积水泡车，业主要求赔偿").replace(
     "早上八点，业主王先生来电，说电梯停在一楼不动了，他要赶去上班。",
     "周六上午暴雨，地库积水淹到车轮，业主李先生（13812345678）的车被泡，他要求物业赔偿。",
-).replace("level: 一般", "level: 特大").replace("**别说**：\n\n- “不可能坏。”（禁语一）\n", "")
+).replace("level: 一般", "level: 特大").replace("**别说**：\n\n- “不可能坏。”（禁语一）\n- “维保单位的事，我们管不了。”（推卸责任）\n", "")
 
 
 def invoke(root, *args):
@@ -50,7 +50,7 @@ def test_new_fix_build_and_find_without_restart(library):
     ]
     # 3. fix them exactly as the messages say
     text = path.read_text(encoding="utf-8").replace("level: 特大", "level: 重要").replace("（13812345678）", "（业主留了联系电话）")
-    text += "\n**别说**：\n\n- “下雨天淹车是天灾，跟物业没关系。”（推卸责任）\n"
+    text += "\n**别说**：\n\n- “下雨天淹车是天灾，跟物业没关系。”（推卸责任）\n- “您自己怎么不早点挪车？”（指责业主）\n"
     path.write_text(text, encoding="utf-8")
     r = invoke(library, "check")
     assert r.exit_code == 0, r.output
@@ -118,7 +118,7 @@ def test_running_server_indexes_a_saved_case_by_itself(library):
             "cases/garage-flooding.md:33: 接听要点缺少“**别说**：”下的列表（绝不能说的话） — 格式见模板：**先说**：“……” / **先做**：加编号列表 / **别说**：加列表",
         ]
         assert client.get("/api/search", params={"q": "电梯"}).status_code == 200  # still serving
-        fixed = bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "") + "\n**别说**：\n\n- “天灾跟物业没关系。”\n"
+        fixed = bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "") + "\n**别说**：\n\n- “天灾跟物业没关系。”\n- “您自己怎么不早点挪车？”\n"
         saved = time.time()
         (library / "cases" / "garage-flooding.md").write_text(fixed, encoding="utf-8")
         found = False
