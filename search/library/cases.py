@@ -27,6 +27,7 @@ SECTIONS: tuple[str, ...] = ("经过", "处理", "分析", "预防措施", "接�
 AGENT_SECTION = "接听要点"
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+OWNER_SAYS_MAX = 80  # one breath of an owner on the phone
 ID_RE = re.compile(r"^C\d{4,6}$")
 DATE_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 
@@ -50,6 +51,10 @@ class CaseMeta(BaseModel):
     tags: list[str] = Field(description="标签")
     source: str = Field(description="来源")
     summary: str = Field(min_length=10, max_length=300, description="一两句话的摘要")
+    owner_says: list[str] = Field(
+        default_factory=list,
+        description="业主常说：坐席在电话里会听到的原话，3–6 条，照本案例的情形写（检索时单独成块）",
+    )
 
     @field_validator("id")
     @classmethod
@@ -95,6 +100,16 @@ class CaseMeta(BaseModel):
         if any(not t.strip() for t in v):
             raise ValueError("tags 中有空标签")
         return v
+
+    @field_validator("owner_says")
+    @classmethod
+    def _owner_says(cls, v: list[str]):
+        if any(not isinstance(t, str) or not t.strip() for t in v):
+            raise ValueError("owner_says 中有空的一条")
+        long = [t for t in v if len(t) > OWNER_SAYS_MAX]
+        if long:
+            raise ValueError(f"owner_says 每条最多 {OWNER_SAYS_MAX} 个字，“{long[0][:20]}…”有 {len(long[0])} 个字")
+        return [t.strip() for t in v]
 
 
 def _allowed_values(info: ValidationInfo) -> dict[str, tuple[str, ...]]:
