@@ -35,7 +35,7 @@ def test_fresh_template_does_not_pass_check(library):
     result = run(library, "check")
     assert result.exit_code == 1
     assert "cases/zhouliu-diku-jishui-paoche.md:14: summary 还是模板里的说明文字 — 用一两句话写这次投诉：谁、在哪里、因为什么、结果如何" in result.output
-    assert "cases/zhouliu-diku-jishui-paoche.md:17: 章节“## 经过”还是模板里的说明文字" in result.output
+    assert "cases/zhouliu-diku-jishui-paoche.md:18: 章节“## 经过”还是模板里的说明文字" in result.output
 
 
 def test_new_refuses_duplicate_slug_and_bad_values(library):
