@@ -26,7 +26,7 @@ def check(settings: Settings, memo: dict | None = None) -> CheckReport:
 
 
 def load_encoder(settings: Settings, threads: int | None = None):
-    from search.models.encoder import load_encoder as _load
+    from search.models import load_encoder as _load
 
     try:
         return _load(settings.model, settings.cache_dir, backend=settings.backend, threads=threads)
