@@ -105,7 +105,10 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 
 def _load(backend: str, cache_dir: Path, fused: Path | None = None):
-    from search.models.encoder import OPENVINO, OnnxEncoder, _intra_op_threads, load_encoder
+    from search.models import load_encoder
+    from search.models.base import OPENVINO
+    from search.models.onnx import OnnxEncoder
+    from search.models.runtime import intra_op_threads as _intra_op_threads
 
     if backend == "openvino-bf16":  # benchmark only: OpenVINO's default precision on AMX CPUs
         import openvino as ov
@@ -116,7 +119,8 @@ def _load(backend: str, cache_dir: Path, fused: Path | None = None):
         enc.backend = backend
         return enc
     if backend == "onnx-fused":
-        from search.models.embedded import PASSAGE_PROMPT, QUERY_PROMPT, embedded_model_id, ensure_embedded_model
+        from search.models.embedded import embedded_model_id, ensure_embedded_model
+        from search.models.spec import PASSAGE_PROMPT, QUERY_PROMPT
 
         model_dir = ensure_embedded_model(cache_dir)
         return OnnxEncoder(fused, model_dir, embedded_model_id(model_dir), QUERY_PROMPT, PASSAGE_PROMPT, backend=backend)
@@ -124,7 +128,7 @@ def _load(backend: str, cache_dir: Path, fused: Path | None = None):
 
 
 def _onnx_path(cache_dir: Path) -> Path:
-    from search.models.encoder import ONNX_FILENAME, onnx_export_dirname
+    from search.models.onnx_export import ONNX_FILENAME, onnx_export_dirname
 
     return cache_dir / onnx_export_dirname("fp32") / ONNX_FILENAME
 
@@ -173,7 +177,7 @@ def prepare(backends: list[str], cache_dir: Path, tmp: Path) -> None:
     """Make the embedded model and the ONNX exports (once; not part of any timing), and the
     fused graph for ``onnx-fused`` in ``tmp``."""
     from search.models.embedded import ensure_embedded_model
-    from search.models.encoder import ensure_onnx_export
+    from search.models.onnx_export import ensure_onnx_export
 
     path = ensure_embedded_model(cache_dir)
     if any(b != "torch" for b in backends):

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
     from search.settings import load_settings
 
     ap = argparse.ArgumentParser()

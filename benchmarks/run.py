@@ -423,7 +423,7 @@ def main() -> None:
         return
     qs = queries()
     levels = [int(x) for x in args.levels.split(",")]
-    from search.models.encoder import resolve_backend
+    from search.models import resolve_backend
     from search.settings import load_settings
 
     settings = load_settings(REPO, env={})

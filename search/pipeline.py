@@ -26,11 +26,14 @@ def check(settings: Settings, memo: dict | None = None) -> CheckReport:
 
 
 def load_encoder(settings: Settings, threads: int | None = None):
-    from search.models.encoder import load_encoder as _load
+    """The encoder the settings ask for. A wrong setting (unknown backend, a backend the
+    model cannot use, no such model) is a ConfigError that points at the setting; a model
+    that fails to convert, verify or load raises ModelError with its own message."""
+    from search.models import load_encoder as _load
 
     try:
         return _load(settings.model, settings.cache_dir, backend=settings.backend, threads=threads)
-    except (ValueError, RuntimeError) as e:  # a backend that needs a missing package, or a wrong combination
+    except ConfigError as e:
         raise ConfigError(f"{e} — 检查 CASELIB_MODEL / CASELIB_BACKEND") from e
 
 

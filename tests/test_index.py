@@ -7,7 +7,7 @@ import json
 import pytest
 
 from search import pipeline
-from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 from search.errors import CaseError, IndexMismatch, IndexMissing
 from search.index.store import chunk_case, load_index, read_manifest
 from search.settings import load_settings

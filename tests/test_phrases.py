@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 from search.errors import CaselibError
 from search.replies.checker import (
     PhraseHit,

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from search import pipeline
 from search.server.app import create_app
-from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 from search.errors import CaseError
 from search.index.store import load_index
 from search.retrieval.searcher import Searcher
@@ -70,7 +70,7 @@ BUILD_SCRIPT = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from search import pipeline
-    from search.models.encoder import HashingEncoder
+    from tests.fakes import HashingEncoder
     from search.settings import load_settings
 
     class Slow(HashingEncoder):

@@ -118,7 +118,7 @@ def pipeline_site(settings) -> Path:
 
 def test_case_pages_end_with_related_cases_from_the_index(site_project):
     from search import pipeline
-    from search.models.encoder import HashingEncoder
+    from tests.fakes import HashingEncoder
 
     settings = load_settings(site_project, env={})
     pipeline.index(settings, encoder=HashingEncoder(), progress=False)

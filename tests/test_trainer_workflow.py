@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from search import pipeline
 from search.server.app import create_app
 from search.cli import cli
-from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE
 
