@@ -304,7 +304,7 @@ def check_reply(ctx, text, no_model, as_json):
 @_domain_errors
 def eval_replies(ctx, file, no_model):
     """评测九句禁语检查：每句禁语和总体的精确率、召回率（YAML：{text, phrases: [N…]}）。"""
-    from search.replies.checker import evaluate_replies, load_replies
+    from search.replies.evaluate import evaluate_replies, load_replies
 
     items = load_replies(file)
     click.echo(evaluate_replies(items, _reply_checker(not no_model, ctx)).format())

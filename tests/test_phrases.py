@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from search.models.encoder import HashingEncoder
 from search.errors import CaselibError
-from search.replies.checker import (
-    PhraseHit,
-    ReplyChecker,
-    check_reply,
-    evaluate_replies,
-    load_replies,
-    normalize_with_map,
-)
 from search.library.reference import load_reference
+from search.models.encoder import HashingEncoder
+from search.replies.checker import PhraseHit, ReplyChecker, check_reply
+from search.replies.evaluate import evaluate_replies, load_replies
+from search.replies.normalise import normalize_with_map
 
 DEV_SET = Path("/work/shared/eval/dev_replies.yaml")
 REF = load_reference()
