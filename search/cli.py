@@ -216,7 +216,7 @@ def new(ctx, title, slug, category, level, channel, when):
     slug = slug or (suggest_slug(title, settings.cases_dir) if not interactive else
                     click.prompt("文件名 slug", default=suggest_slug(title, settings.cases_dir)))
     category = ask(category, "category", "类别", ref.category_names)
-    level = ask(level, "level", "等级", ref.level_names, default="一般")
+    level = ask(level, "level", "等级", ref.level_names, default=ref.default_level)
     channel = ask(channel, "channel", "渠道", ref.channels, default="电话")
     if when is None and interactive:
         from datetime import date

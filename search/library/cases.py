@@ -44,8 +44,8 @@ class CaseMeta(BaseModel):
     level: str = Field(description="投诉等级")
     channel: str = Field(description="投诉渠道")
     outcome: str = Field(description="处理结果")
-    principles: list[int] = Field(description="涉及的七项原则编号 1-7")
-    phrases: list[int] = Field(description="涉及的九句禁语编号 1-9，没有则写 []")
+    principles: list[int] = Field(description="涉及的投诉处理原则编号")
+    phrases: list[int] = Field(description="涉及的禁语编号，没有则写 []")
     customer_type: Optional[str] = Field(default=None, description="难缠客户类型，可留空")
     tags: list[str] = Field(description="标签")
     source: str = Field(description="来源")
@@ -80,11 +80,10 @@ class CaseMeta(BaseModel):
     @field_validator("principles", "phrases")
     @classmethod
     def _numbers(cls, v: list[int], info: ValidationInfo):
-        top = 7 if info.field_name == "principles" else 9
-        what = "七项原则" if top == 7 else "九句禁语"
-        bad = [n for n in v if not 1 <= n <= top]
+        numbers, label, span = _numbered(info.context["reference"], info.field_name)
+        bad = [n for n in v if n not in numbers]
         if bad:
-            raise ValueError(f"{info.field_name} 中的编号 {bad} 不存在：{what}只有 1-{top}")
+            raise ValueError(f"{info.field_name} 中的编号 {bad} 不存在：{label}只有 {span}")
         if len(set(v)) != len(v):
             raise ValueError(f"{info.field_name} 中有重复编号 {v}")
         return sorted(v)
@@ -95,6 +94,13 @@ class CaseMeta(BaseModel):
         if any(not t.strip() for t in v):
             raise ValueError("tags 中有空标签")
         return v
+
+
+def _numbered(ref: Reference, field_name: str) -> tuple[tuple[int, ...], str, str]:
+    """(allowed numbers, name by count, range) of principles or phrases: ((1, …, 7), 七项原则, 1-7)."""
+    if field_name == "principles":
+        return ref.principle_numbers, ref.principles_label, ref.principle_range()
+    return ref.phrase_numbers, ref.phrases_label, ref.phrase_range()
 
 
 def _allowed_values(info: ValidationInfo) -> dict[str, tuple[str, ...]]:
@@ -266,7 +272,7 @@ def _validate_meta(data: dict, key_lines: dict[str, int], reference: Reference, 
             if err["type"] in ("missing", "extra_forbidden"):
                 continue  # reported above with a better message
             line = key_lines.get(key, fm_end_line)
-            problem(line, _describe(key, err), _fix_for(key, err))
+            problem(line, _describe(key, err), _fix_for(key, err, reference))
         return None
 
 
@@ -286,12 +292,14 @@ def _describe(key: str, err: dict) -> str:
     return f"{key} {kinds.get(err['type'], msg)}（现在是“{given}”）"
 
 
-def _fix_for(key: str, err: dict) -> str:
+def _fix_for(key: str, err: dict, reference: Reference) -> str:
     field_info = CaseMeta.model_fields.get(key)
     desc = field_info.description if field_info else ""
     if err["type"] == "value_error":
         if key in ("principles", "phrases"):
-            return f"改为 {desc}，如 [2, 3]"
+            _numbers, label, span = _numbered(reference, key)
+            empty = "，没有则写 []" if key == "phrases" else ""
+            return f"改为 涉及的{label}编号 {span}{empty}，如 [2, 3]"
         return f"改为允许的值之一（{desc}）"
     if err["type"] in ("list_type", "int_type", "int_parsing"):
         return f"写成方括号列表，如 {key}: [2, 3]；没有就写 {key}: []"
