@@ -167,7 +167,8 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        problem(line, f"文件不是 UTF-8 编码（第 {e.start} 字节处无法解码）", "用编辑器“另存为 UTF-8”后再提交（Windows 记事本选“UTF-8”，不要选 ANSI/GBK）")
+        problem(line, f"文件不是 UTF-8 编码（第 {e.start} 字节处无法解码）",
+                "用编辑器“另存为 UTF-8”后再提交（Windows 记事本选“UTF-8”，不要选 ANSI/GBK）")
         return None, problems
     if text.startswith("\ufeff"):
         text = text[1:]  # a BOM from Windows editors is harmless
@@ -178,7 +179,8 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
 
     lines = text.split("\n")
     if lines[0].strip() != "---":
-        problem(1, "文件开头缺少 front matter（第一行应为 ---）", "第一行写 ---，接着写 id、title 等字段，再用一行 --- 结束；参考 caselib new 生成的模板")
+        problem(1, "文件开头缺少 front matter（第一行应为 ---）",
+                "第一行写 ---，接着写 id、title 等字段，再用一行 --- 结束；参考 caselib new 生成的模板")
         return None, problems
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
@@ -233,7 +235,8 @@ def _load_front_matter(fm_text: str, problem, fm_end_line: int):
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 2) if mark else 2
         what = (e.problem or e.context or "语法错误").strip()
-        problem(line, f"front matter 的 YAML 语法错误：{what}", "检查这一行的缩进、冒号后的空格和引号是否成对；含冒号等符号的值请加引号")
+        problem(line, f"front matter 的 YAML 语法错误：{what}",
+                "检查这一行的缩进、冒号后的空格和引号是否成对；含冒号等符号的值请加引号")
         return None, {}
     except yaml.YAMLError as e:  # pragma: no cover - other YAML errors carry no mark
         problem(2, f"front matter 的 YAML 无法解析：{e}", "对照模板检查格式")
@@ -262,7 +265,8 @@ def _validate_meta(data: dict, key_lines: dict[str, int], reference: Reference, 
             problem(key_lines.get(key, 2), f"未知字段 {key}", f"{hint}删除或改名；允许的字段：{', '.join(ALL_KEYS)}")
     for key in REQUIRED_KEYS:
         if key not in data:
-            problem(fm_end_line, f"缺少必填字段 {key}", f"在结束的 --- 之前加一行 {key}: …（{CaseMeta.model_fields[key].description}）")
+            problem(fm_end_line, f"缺少必填字段 {key}",
+                    f"在结束的 --- 之前加一行 {key}: …（{CaseMeta.model_fields[key].description}）")
     try:
         return CaseMeta.model_validate(data, context={"reference": reference})
     except ValidationError as e:
@@ -338,7 +342,8 @@ def _split_sections(lines: list[str], body_start: int, problem) -> dict[str, Sec
             if current[0] not in SECTIONS:
                 close = difflib.get_close_matches(current[0], SECTIONS, n=1, cutoff=0.5)
                 hint = f"是不是“{close[0]}”？" if close else ""
-                problem(i + 1, f"未知章节“## {current[0]}”", f"{hint}正文只用这些二级标题：{'、'.join(SECTIONS)}；小标题请用 ###")
+                problem(i + 1, f"未知章节“## {current[0]}”",
+                        f"{hint}正文只用这些二级标题：{'、'.join(SECTIONS)}；小标题请用 ###")
         elif current:
             buf.append(s)
     flush()
@@ -351,13 +356,15 @@ def _check_sections(sections: dict[str, Section], problem, n_lines: int) -> None
         if title not in sections:
             # point at where it belongs: the next section that is present, else the end
             later = [sections[t].line for t in SECTIONS[i + 1 :] if t in sections]
-            problem(later[0] if later else n_lines, f"缺少必填章节“## {title}”", f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
+            problem(later[0] if later else n_lines, f"缺少必填章节“## {title}”",
+                    f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
         elif not sections[title].text:
             problem(sections[title].line, f"章节“## {title}”是空的", "把内容写上；写不出来的部分请说明“尚不清楚”")
     expected = [t for t in SECTIONS if t in present]
     if present != expected:
-        first_bad = next(t for t, e in zip(present, expected) if t != e)
-        problem(sections[first_bad].line, f"章节顺序不对：现在是 {'、'.join(present)}", f"按 {'、'.join(SECTIONS)} 的顺序排列")
+        first_bad = next(t for t, e in zip(present, expected, strict=True) if t != e)
+        problem(sections[first_bad].line, f"章节顺序不对：现在是 {'、'.join(present)}",
+                f"按 {'、'.join(SECTIONS)} 的顺序排列")
 
 
 _LABEL_RE = re.compile(r"^\*\*(先说|先做|别说)\*\*[：:]\s*(.*)$")
@@ -370,7 +377,7 @@ def _parse_agent(section: Section | None, problem) -> AgentBlock:
     if section is None or not section.text:
         return block  # reported by _check_sections
     label = None
-    for offset, s in enumerate(section.text.split("\n")):
+    for s in section.text.split("\n"):
         m = _LABEL_RE.match(s.strip())
         if m:
             label = m.group(1)
