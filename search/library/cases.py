@@ -80,7 +80,7 @@ class CaseMeta(BaseModel):
     @field_validator("principles", "phrases")
     @classmethod
     def _numbers(cls, v: list[int], info: ValidationInfo):
-        numbers, label, span = _numbered(info.context["reference"], info.field_name)
+        numbers, label, span = info.context["reference"].numbered(info.field_name)
         bad = [n for n in v if n not in numbers]
         if bad:
             raise ValueError(f"{info.field_name} 中的编号 {bad} 不存在：{label}只有 {span}")
@@ -94,13 +94,6 @@ class CaseMeta(BaseModel):
         if any(not t.strip() for t in v):
             raise ValueError("tags 中有空标签")
         return v
-
-
-def _numbered(ref: Reference, field_name: str) -> tuple[tuple[int, ...], str, str]:
-    """(allowed numbers, name by count, range) of principles or phrases: ((1, …, 7), 七项原则, 1-7)."""
-    if field_name == "principles":
-        return ref.principle_numbers, ref.principles_label, ref.principle_range()
-    return ref.phrase_numbers, ref.phrases_label, ref.phrase_range()
 
 
 def _allowed_values(info: ValidationInfo) -> dict[str, tuple[str, ...]]:
@@ -301,7 +294,7 @@ def _fix_for(key: str, err: dict, reference: Reference) -> str:
     desc = field_info.description if field_info else ""
     if err["type"] == "value_error":
         if key in ("principles", "phrases"):
-            _numbers, label, span = _numbered(reference, key)
+            _numbers, label, span = reference.numbered(key)
             empty = "，没有则写 []" if key == "phrases" else ""
             return f"改为 涉及的{label}编号 {span}{empty}，如 [2, 3]"
         return f"改为允许的值之一（{desc}）"

@@ -126,6 +126,14 @@ class Reference(_Strict):
         """七项原则."""
         return f"{cn(len(self.principles))}项原则"
 
+    def numbered(self, kind: str) -> tuple[tuple[int, ...], str, str]:
+        """(numbers, name by count, range) of "principles" or "phrases": ((1, …, 7), "七项原则", "1-7")."""
+        if kind == "principles":
+            return self.principle_numbers, self.principles_label, self.principle_range()
+        if kind == "phrases":
+            return self.phrase_numbers, self.phrases_label, self.phrase_range()
+        raise ValueError(f"not numbered: {kind}")
+
     @property
     def level_names(self) -> tuple[str, ...]:
         return tuple(x.name for x in self.levels)
