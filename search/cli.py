@@ -216,7 +216,7 @@ def new(ctx, title, slug, category, level, channel, when):
     slug = slug or (suggest_slug(title, settings.cases_dir) if not interactive else
                     click.prompt("文件名 slug", default=suggest_slug(title, settings.cases_dir)))
     category = ask(category, "category", "类别", ref.category_names)
-    level = ask(level, "level", "等级", ref.level_names, default="一般")
+    level = ask(level, "level", "等级", ref.level_names, default=ref.default_level)
     channel = ask(channel, "channel", "渠道", ref.channels, default="电话")
     if when is None and interactive:
         from datetime import date
@@ -304,7 +304,7 @@ def check_reply(ctx, text, no_model, as_json):
 @_domain_errors
 def eval_replies(ctx, file, no_model):
     """评测九句禁语检查：每句禁语和总体的精确率、召回率（YAML：{text, phrases: [N…]}）。"""
-    from search.replies.checker import evaluate_replies, load_replies
+    from search.replies.evaluate import evaluate_replies, load_replies
 
     items = load_replies(file)
     click.echo(evaluate_replies(items, _reply_checker(not no_model, ctx)).format())

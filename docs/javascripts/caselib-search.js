@@ -23,7 +23,13 @@
   }
   function link(href, text) { var a = el("a", null, text); a.href = href; return a; }
   function caseHref(url) { return BASE + url.replace(/^\//, ""); }
-  var LEVEL = { "重大": "major", "重要": "important", "热点": "hot", "一般": "normal" };
+  /* level name -> slug (CSS class cl-level-<slug>), from the level filter's options, which the
+     site writes from reference.yaml: no level name is written here */
+  var LEVEL = {};
+  if (levelSel) Array.prototype.forEach.call(levelSel.options, function (o) {
+    if (o.value && o.dataset.slug) LEVEL[o.value] = o.dataset.slug;
+  });
+  function levelClass(level) { return "cl-badge" + (LEVEL[level] ? " cl-level-" + LEVEL[level] : ""); }
 
   function setNotice(kind, parts) {
     notice.hidden = false;
@@ -96,7 +102,7 @@
     var title = link(li.dataset.href, r.title);
     title.className = "cl-title";
     head.appendChild(title);
-    head.appendChild(el("span", "cl-badge cl-level-" + (LEVEL[r.level] || "normal"), r.level + "投诉"));
+    head.appendChild(el("span", levelClass(r.level), r.level + "投诉"));
     head.appendChild(el("span", "cl-badge cl-category", r.category));
     if (r.weak) head.appendChild(el("span", "cl-badge cl-weak-badge", "相似度低"));
     li.appendChild(head);

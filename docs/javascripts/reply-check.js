@@ -1,4 +1,4 @@
-/* 九句禁语检查页：输入回复草稿，300 ms 后 POST 到 api/check-reply，行内标出禁语并列出说明。
+/* 禁语检查页：输入回复草稿，300 ms 后 POST 到 api/check-reply，行内标出禁语并列出说明。
    Every piece of text (the draft, the API's answer) goes into the page with textContent or
    text nodes, never innerHTML. The API path is relative to this page (site/tools/…), like the
    search page, so the site also works behind a path prefix; at the root it is /api/check-reply.
@@ -33,7 +33,7 @@
     clear();
     status.textContent = "";
     if (offlineBox) offlineBox.hidden = false;
-    else status.textContent = "检查器没有连上：九句禁语检查需要案例库服务，请在服务器上运行 caselib serve。";
+    else status.textContent = "检查器没有连上：禁语检查需要案例库服务，请在服务器上运行 caselib serve。";
   }
 
   function online() {
@@ -112,7 +112,7 @@
       renderList(hits);
       status.textContent = hits.length
         ? "发现 " + hits.length + " 处禁语，已在下面标出。"
-        : "没有发现九句禁语。";
+        : "没有发现禁语。";
     }).catch(function () {
       if (mine !== seq) return;
       lastText = null; // try again on the next keystroke

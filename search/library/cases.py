@@ -45,8 +45,8 @@ class CaseMeta(BaseModel):
     level: str = Field(description="投诉等级")
     channel: str = Field(description="投诉渠道")
     outcome: str = Field(description="处理结果")
-    principles: list[int] = Field(description="涉及的七项原则编号 1-7")
-    phrases: list[int] = Field(description="涉及的九句禁语编号 1-9，没有则写 []")
+    principles: list[int] = Field(description="涉及的投诉处理原则编号")
+    phrases: list[int] = Field(description="涉及的禁语编号，没有则写 []")
     customer_type: Optional[str] = Field(default=None, description="难缠客户类型，可留空")
     tags: list[str] = Field(description="标签")
     source: str = Field(description="来源")
@@ -85,11 +85,10 @@ class CaseMeta(BaseModel):
     @field_validator("principles", "phrases")
     @classmethod
     def _numbers(cls, v: list[int], info: ValidationInfo):
-        top = 7 if info.field_name == "principles" else 9
-        what = "七项原则" if top == 7 else "九句禁语"
-        bad = [n for n in v if not 1 <= n <= top]
+        numbers, label, span = info.context["reference"].numbered(info.field_name)
+        bad = [n for n in v if n not in numbers]
         if bad:
-            raise ValueError(f"{info.field_name} 中的编号 {bad} 不存在：{what}只有 1-{top}")
+            raise ValueError(f"{info.field_name} 中的编号 {bad} 不存在：{label}只有 {span}")
         if len(set(v)) != len(v):
             raise ValueError(f"{info.field_name} 中有重复编号 {v}")
         return sorted(v)
@@ -176,7 +175,8 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        problem(line, f"文件不是 UTF-8 编码（第 {e.start} 字节处无法解码）", "用编辑器“另存为 UTF-8”后再提交（Windows 记事本选“UTF-8”，不要选 ANSI/GBK）")
+        problem(line, f"文件不是 UTF-8 编码（第 {e.start} 字节处无法解码）",
+                "用编辑器“另存为 UTF-8”后再提交（Windows 记事本选“UTF-8”，不要选 ANSI/GBK）")
         return None, problems
     if text.startswith("\ufeff"):
         text = text[1:]  # a BOM from Windows editors is harmless
@@ -187,7 +187,8 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
 
     lines = text.split("\n")
     if lines[0].strip() != "---":
-        problem(1, "文件开头缺少 front matter（第一行应为 ---）", "第一行写 ---，接着写 id、title 等字段，再用一行 --- 结束；参考 caselib new 生成的模板")
+        problem(1, "文件开头缺少 front matter（第一行应为 ---）",
+                "第一行写 ---，接着写 id、title 等字段，再用一行 --- 结束；参考 caselib new 生成的模板")
         return None, problems
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
@@ -242,7 +243,8 @@ def _load_front_matter(fm_text: str, problem, fm_end_line: int):
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 2) if mark else 2
         what = (e.problem or e.context or "语法错误").strip()
-        problem(line, f"front matter 的 YAML 语法错误：{what}", "检查这一行的缩进、冒号后的空格和引号是否成对；含冒号等符号的值请加引号")
+        problem(line, f"front matter 的 YAML 语法错误：{what}",
+                "检查这一行的缩进、冒号后的空格和引号是否成对；含冒号等符号的值请加引号")
         return None, {}
     except yaml.YAMLError as e:  # pragma: no cover - other YAML errors carry no mark
         problem(2, f"front matter 的 YAML 无法解析：{e}", "对照模板检查格式")
@@ -271,7 +273,8 @@ def _validate_meta(data: dict, key_lines: dict[str, int], reference: Reference, 
             problem(key_lines.get(key, 2), f"未知字段 {key}", f"{hint}删除或改名；允许的字段：{', '.join(ALL_KEYS)}")
     for key in REQUIRED_KEYS:
         if key not in data:
-            problem(fm_end_line, f"缺少必填字段 {key}", f"在结束的 --- 之前加一行 {key}: …（{CaseMeta.model_fields[key].description}）")
+            problem(fm_end_line, f"缺少必填字段 {key}",
+                    f"在结束的 --- 之前加一行 {key}: …（{CaseMeta.model_fields[key].description}）")
     try:
         return CaseMeta.model_validate(data, context={"reference": reference})
     except ValidationError as e:
@@ -281,7 +284,7 @@ def _validate_meta(data: dict, key_lines: dict[str, int], reference: Reference, 
             if err["type"] in ("missing", "extra_forbidden"):
                 continue  # reported above with a better message
             line = key_lines.get(key, fm_end_line)
-            problem(line, _describe(key, err), _fix_for(key, err))
+            problem(line, _describe(key, err), _fix_for(key, err, reference))
         return None
 
 
@@ -301,12 +304,14 @@ def _describe(key: str, err: dict) -> str:
     return f"{key} {kinds.get(err['type'], msg)}（现在是“{given}”）"
 
 
-def _fix_for(key: str, err: dict) -> str:
+def _fix_for(key: str, err: dict, reference: Reference) -> str:
     field_info = CaseMeta.model_fields.get(key)
     desc = field_info.description if field_info else ""
     if err["type"] == "value_error":
         if key in ("principles", "phrases"):
-            return f"改为 {desc}，如 [2, 3]"
+            _numbers, label, span = reference.numbered(key)
+            empty = "，没有则写 []" if key == "phrases" else ""
+            return f"改为 涉及的{label}编号 {span}{empty}，如 [2, 3]"
         return f"改为允许的值之一（{desc}）"
     if err["type"] in ("list_type", "int_type", "int_parsing"):
         return f"写成方括号列表，如 {key}: [2, 3]；没有就写 {key}: []"
@@ -345,7 +350,8 @@ def _split_sections(lines: list[str], body_start: int, problem) -> dict[str, Sec
             if current[0] not in SECTIONS:
                 close = difflib.get_close_matches(current[0], SECTIONS, n=1, cutoff=0.5)
                 hint = f"是不是“{close[0]}”？" if close else ""
-                problem(i + 1, f"未知章节“## {current[0]}”", f"{hint}正文只用这些二级标题：{'、'.join(SECTIONS)}；小标题请用 ###")
+                problem(i + 1, f"未知章节“## {current[0]}”",
+                        f"{hint}正文只用这些二级标题：{'、'.join(SECTIONS)}；小标题请用 ###")
         elif current:
             buf.append(s)
     flush()
@@ -358,13 +364,15 @@ def _check_sections(sections: dict[str, Section], problem, n_lines: int) -> None
         if title not in sections:
             # point at where it belongs: the next section that is present, else the end
             later = [sections[t].line for t in SECTIONS[i + 1 :] if t in sections]
-            problem(later[0] if later else n_lines, f"缺少必填章节“## {title}”", f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
+            problem(later[0] if later else n_lines, f"缺少必填章节“## {title}”",
+                    f"按顺序加上 {' → '.join('## ' + t for t in SECTIONS)}")
         elif not sections[title].text:
             problem(sections[title].line, f"章节“## {title}”是空的", "把内容写上；写不出来的部分请说明“尚不清楚”")
     expected = [t for t in SECTIONS if t in present]
     if present != expected:
-        first_bad = next(t for t, e in zip(present, expected) if t != e)
-        problem(sections[first_bad].line, f"章节顺序不对：现在是 {'、'.join(present)}", f"按 {'、'.join(SECTIONS)} 的顺序排列")
+        first_bad = next(t for t, e in zip(present, expected, strict=True) if t != e)
+        problem(sections[first_bad].line, f"章节顺序不对：现在是 {'、'.join(present)}",
+                f"按 {'、'.join(SECTIONS)} 的顺序排列")
 
 
 _LABEL_RE = re.compile(r"^\*\*(先说|先做|别说)\*\*[：:]\s*(.*)$")
@@ -377,7 +385,7 @@ def _parse_agent(section: Section | None, problem) -> AgentBlock:
     if section is None or not section.text:
         return block  # reported by _check_sections
     label = None
-    for offset, s in enumerate(section.text.split("\n")):
+    for s in section.text.split("\n"):
         m = _LABEL_RE.match(s.strip())
         if m:
             label = m.group(1)

@@ -38,7 +38,8 @@ def case_files(cases_dir: Path) -> list[Path]:
     """Every *.md in cases/ (not recursive: one flat folder is what trainers see)."""
     if not cases_dir.is_dir():
         return []
-    return sorted((p for p in cases_dir.iterdir() if p.suffix == ".md" and p.name not in IGNORED_NAMES), key=lambda p: p.name)
+    return sorted((p for p in cases_dir.iterdir() if p.suffix == ".md" and p.name not in IGNORED_NAMES),
+                  key=lambda p: p.name)
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -50,20 +51,24 @@ def _display(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def check_file(path: Path, reference: Reference, cases_dir: Path, root: Path | None = None) -> tuple[Case | None, list[Problem]]:
+def check_file(path: Path, reference: Reference, cases_dir: Path,
+               root: Path | None = None) -> tuple[Case | None, list[Problem]]:
     display = _display(path, root)
     if path.is_symlink():
         target = path.resolve()
         if cases_dir.resolve() not in target.parents:
-            return None, [Problem(display, 1, f"符号链接指向 cases/ 以外的文件（{target}）", "把案例文件本身放进 cases/，不要用链接")]
+            return None, [Problem(display, 1, f"符号链接指向 cases/ 以外的文件（{target}）",
+                                  "把案例文件本身放进 cases/，不要用链接")]
     if not path.is_file():
         return None, [Problem(display, 1, "不是普通文件（可能是目录或失效的链接）", "删除它，或换成真正的 .md 文件")]
     size = path.stat().st_size
     if size > MAX_CASE_BYTES:
-        return None, [Problem(display, 1, f"文件过大（{size // 1024} KB，上限 {MAX_CASE_BYTES // 1024} KB）", "案例只写文字；删除粘贴进来的日志、图片或附件内容")]
+        return None, [Problem(display, 1, f"文件过大（{size // 1024} KB，上限 {MAX_CASE_BYTES // 1024} KB）",
+                              "案例只写文字；删除粘贴进来的日志、图片或附件内容")]
     problems: list[Problem] = []
     if not SLUG_RE.match(path.stem):
-        problems.append(Problem(display, 1, f"文件名“{path.name}”不是合法的 slug", "只用小写英文字母、数字和连字符，如 radiator-not-warm.md"))
+        problems.append(Problem(display, 1, f"文件名“{path.name}”不是合法的 slug",
+                                "只用小写英文字母、数字和连字符，如 radiator-not-warm.md"))
     case, parse_problems = parse_case(path, reference, display)
     problems += parse_problems
     problems += _privacy_problems(path, display)
@@ -90,11 +95,13 @@ def _template_leftovers(case: Case, display: str) -> list[Problem]:
     sections, summary = _template_texts()
     out = []
     if case.meta.summary.strip() == summary:
-        out.append(Problem(display, case.key_lines.get("summary", 2), "summary 还是模板里的说明文字", "用一两句话写这次投诉：谁、在哪里、因为什么、结果如何"))
+        out.append(Problem(display, case.key_lines.get("summary", 2), "summary 还是模板里的说明文字",
+                           "用一两句话写这次投诉：谁、在哪里、因为什么、结果如何"))
     for title, hint in sections.items():
         sec = case.sections.get(title)
         if sec is not None and hint in sec.text:
-            out.append(Problem(display, sec.line, f"章节“## {title}”还是模板里的说明文字", "换成这次投诉的实际内容（可参考 cases/ 下的已有案例）"))
+            out.append(Problem(display, sec.line, f"章节“## {title}”还是模板里的说明文字",
+                               "换成这次投诉的实际内容（可参考 cases/ 下的已有案例）"))
     return out
 
 
@@ -137,7 +144,9 @@ def check_library(cases_dir: Path, reference: Reference | None = None, root: Pat
         display = _display(path, root)
         slug_key = path.stem.lower()
         if slug_key in seen_slugs:
-            report.problems.append(Problem(display, 1, f"slug“{path.stem}”与 {seen_slugs[slug_key]} 重复（文件名不区分大小写）", "给其中一个文件改名"))
+            report.problems.append(Problem(display, 1,
+                                           f"slug“{path.stem}”与 {seen_slugs[slug_key]} 重复（文件名不区分大小写）",
+                                           "给其中一个文件改名"))
             continue
         seen_slugs[slug_key] = display
         sig = _signature(path) if memo is not None else None
@@ -151,7 +160,9 @@ def check_library(cases_dir: Path, reference: Reference | None = None, root: Pat
         if case is None:
             continue
         if case.meta.id in seen_ids:
-            report.problems.append(Problem(display, case.key_lines.get("id", 2), f"id {case.meta.id} 与 {seen_ids[case.meta.id]} 重复", "改成未用过的编号（caselib new 会自动分配下一个）"))
+            report.problems.append(Problem(display, case.key_lines.get("id", 2),
+                                           f"id {case.meta.id} 与 {seen_ids[case.meta.id]} 重复",
+                                           "改成未用过的编号（caselib new 会自动分配下一个）"))
             continue
         seen_ids[case.meta.id] = display
         report.cases.append(case)

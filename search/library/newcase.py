@@ -9,9 +9,9 @@ import re
 from datetime import date
 from pathlib import Path
 
+from search.errors import CaselibError
 from search.library.cases import SLUG_RE
 from search.library.check import case_files
-from search.errors import CaselibError
 from search.library.reference import DATA_DIR, Reference, load_reference
 
 TEMPLATE = DATA_DIR / "case_template.md"
@@ -54,10 +54,12 @@ def create_case(cases_dir: Path, *, title: str, slug: str, category: str, level:
     ref = reference or load_reference()
     title = title.strip()
     if not 4 <= len(title) <= 60:
-        raise CaselibError(f"标题“{title}”应为 4-60 个字 — 说清发生了什么和结果，如“周末装修电钻扰民，三次投诉后停工整改”")
+        raise CaselibError(f"标题“{title}”应为 4-60 个字 — "
+                           "说清发生了什么和结果，如“周末装修电钻扰民，三次投诉后停工整改”")
     if not SLUG_RE.match(slug):
         raise CaselibError(f"slug“{slug}”不合法 — 只用小写英文字母、数字和连字符，如 garage-flooding")
-    checks = [("category", category, ref.category_names), ("level", level, ref.level_names), ("channel", channel, ref.channels)]
+    checks = [("category", category, ref.category_names), ("level", level, ref.level_names),
+              ("channel", channel, ref.channels)]
     for name, value, allowed in checks:
         if value not in allowed:
             raise CaselibError(f"{name} 的值“{value}”不在允许范围内 — 可选：{'、'.join(allowed)}")

@@ -19,7 +19,8 @@ TOKENIZER_VERSION = "jieba-content-bigrams-2"
 # Function words and the fillers of spoken complaints ("你们到底管不管"): they carry no
 # meaning for matching and, as bigrams, would match every case.
 STOPWORDS = frozenset(
-    "的 了 是 在 我 你 他 她 它 我们 你们 他们 您 这 那 这个 那个 这些 那些 一个 一些 就 也 都 还 又 才 再 和 与 及 或 而 但 "
+    "的 了 是 在 我 你 他 她 它 我们 你们 他们 您 这 那 这个 那个 这些 那些 一个 一些 "
+    "就 也 都 还 又 才 再 和 与 及 或 而 但 "
     "吗 呢 吧 啊 呀 哦 哈 喂 啦 嘛 很 太 更 最 被 把 给 让 对 从 到 为 着 过 得 地 之 其 所 以 等 "
     "为什么 凭什么 干什么 怎么 怎么办 什么 哪里 这里 那里 这样 那样 这么 那么 "
     "有 没 没有 不 要 会 能 可以 说 问 想 去 来 上 下 里 个 些 "
@@ -48,9 +49,14 @@ def _jieba():
     return jieba
 
 
+def t2s(text: str) -> str:
+    """Traditional → Simplified (OpenCC t2s) and nothing else; 1:1 per character for CJK."""
+    return _converter().convert(text) if text else text
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = _converter().convert(text)
+    text = t2s(text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
 

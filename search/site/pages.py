@@ -15,8 +15,6 @@ from search.errors import UnknownMarker
 from search.library.cases import Case
 from search.library.reference import Reference, cn
 
-LEVEL_CLASS = {"重大": "major", "重要": "important", "热点": "hot", "一般": "normal"}
-
 
 def esc(text: str) -> str:
     return html.escape(str(text), quote=True)
@@ -70,8 +68,16 @@ def phrase_link(ref: Reference, n: int, up: str) -> str:
     return f"[禁语{cn(n)}：“{md_text(ref.phrase(n).short)}”]({up}phrases/{n}.md)"
 
 
-def level_badge(level: str) -> str:
-    return f'<span class="cl-badge cl-level-{LEVEL_CLASS.get(level, "normal")}">{esc(level)}投诉</span>'
+def level_badge(ref: Reference, level: str) -> str:
+    """The level's badge, coloured by its slug (docs/stylesheets/caselib.css: cl-level-<slug>)."""
+    slug = ref.level_slug(level)
+    cls = f"cl-badge cl-level-{slug}" if slug else "cl-badge"
+    return f'<span class="{cls}">{esc(level)}投诉</span>'
+
+
+def level_anchor(ref: Reference, level: str) -> str:
+    """The level's heading id on cases/level.md."""
+    return f"level-{ref.level_slug(level)}"
 
 
 def badge(text: str, kind: str = "plain") -> str:
@@ -96,8 +102,14 @@ def case_page(case: Case, ref: Reference, related: str = "") -> str:
     up = "../"
     tags = [m.category, f"{m.level}投诉", *m.tags]
     # the theme writes the title into <title> and the nav unescaped: escape it here
-    front = "---\n" + f"title: {_yaml_str(esc(m.title))}\n" + "tags:\n" + "".join(f"  - {_yaml_str(esc(t))}\n" for t in tags) + "---\n\n"
-    badges = " ".join([level_badge(m.level), badge(m.category, "category"), badge(m.channel), badge(m.outcome, "outcome"), badge(m.source, "source")])
+    front = (
+        "---\n" + f"title: {_yaml_str(esc(m.title))}\n" + "tags:\n"
+        + "".join(f"  - {_yaml_str(esc(t))}\n" for t in tags) + "---\n\n"
+    )
+    badges = " ".join([
+        level_badge(ref, m.level), badge(m.category, "category"), badge(m.channel), badge(m.outcome, "outcome"),
+        badge(m.source, "source"),
+    ])
     rows = [
         ("编号", esc(m.id)),
         ("时间", esc(m.date)),
@@ -113,7 +125,8 @@ def case_page(case: Case, ref: Reference, related: str = "") -> str:
     table = "| 项目 | 内容 |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     summary = f'!!! abstract "摘要"\n\n    {esc(m.summary)}\n'
     body = safe_body(case.body).strip()
-    parts = [front, f"# {esc(m.title)}\n", f'<div class="cl-badges">{badges}</div>\n', summary, table + "\n", body + "\n"]
+    badges_div = f'<div class="cl-badges">{badges}</div>\n'
+    parts = [front, f"# {esc(m.title)}\n", badges_div, summary, table + "\n", body + "\n"]
     if related:
         parts.append(related)
     return "\n".join(parts)
@@ -139,17 +152,18 @@ def cases_index(cases: list[Case], ref: Reference) -> str:
     up = "../"
     lines = [
         "# 案例库\n",
-        f"共 **{len(cases)}** 个案例。每个重大投诉处理完后都要写成案例（服务目标与[原则七]({up}principles/7.md)），"
-        "这里收集了培训教材中的经典案例和教学示例。\n",
-        "按 [类别](category.md) · [等级](level.md) · [原则](principle.md) · [禁语](phrase.md) · [标签](../tags.md) 浏览；"
-        "通话中查找相似案例，请用顶部搜索框输入关键词。\n",
+        f"共 **{len(cases)}** 个案例。处理完的投诉要及时编写成案例用于培训"
+        f"（见[投诉处理原则]({up}principles/index.md)），这里收集了培训教材中的经典案例和教学示例。\n",
+        "按 [类别](category.md) · [等级](level.md) · [原则](principle.md) · [禁语](phrase.md) · [标签](../tags.md) "
+        "浏览；通话中查找相似案例，请用顶部搜索框输入关键词。\n",
     ]
     if not cases:
         lines.append("!!! info \"还没有案例\"\n\n    培训员可以用 `caselib new` 新建第一个案例。\n")
         return "\n".join(lines)
     rows = ["| 编号 | 案例 | 等级 | 类别 | 摘要 |", "| --- | --- | --- | --- | --- |"]
     for c in cases:
-        rows.append(f"| {esc(c.meta.id)} | {case_link(c, up)} | {esc(c.meta.level)} | {esc(c.meta.category)} | {md_text(c.meta.summary)} |")
+        m = c.meta
+        rows.append(f"| {esc(m.id)} | {case_link(c, up)} | {esc(m.level)} | {esc(m.category)} | {md_text(m.summary)} |")
     lines.append("\n".join(rows) + "\n")
     return "\n".join(lines)
 
@@ -168,23 +182,41 @@ def _grouped(title: str, intro: str, groups: list[tuple[str, str, str, list[Case
 
 
 def by_category(cases: list[Case], ref: Reference) -> str:
-    groups = [(_anchor(c.name), c.name, f"{esc(c.definition)}\n\n**对策：** {esc(c.remedy)}", [x for x in cases if x.meta.category == c.name]) for c in ref.categories]
-    return _grouped("按类别浏览", "投诉类别依据培训教材的五类划分，详见[投诉类别与对策](../training/categories.md)。", groups)
+    groups = [
+        (_anchor(c.name), c.name, f"{esc(c.definition)}\n\n**对策：** {esc(c.remedy)}",
+         [x for x in cases if x.meta.category == c.name])
+        for c in ref.categories
+    ]
+    intro = f"投诉类别依据培训教材的{cn(len(ref.categories))}类划分，详见[投诉类别与对策](../training/categories.md)。"
+    return _grouped("按类别浏览", intro, groups)
 
 
 def by_level(cases: list[Case], ref: Reference) -> str:
-    groups = [(f"level-{LEVEL_CLASS[lv.name]}", f"{lv.name}投诉", f"**定义：** {esc(lv.definition)}  \n**要求：** {esc(lv.rule)}", [x for x in cases if x.meta.level == lv.name]) for lv in ref.levels]
+    groups = [
+        (level_anchor(ref, lv.name), f"{lv.name}投诉", f"**定义：** {esc(lv.definition)}  \n**要求：** {esc(lv.rule)}",
+         [x for x in cases if x.meta.level == lv.name])
+        for lv in ref.levels
+    ]
     return _grouped("按等级浏览", "等级定义见[投诉等级](../levels.md)。", groups)
 
 
 def by_principle(cases: list[Case], ref: Reference) -> str:
-    groups = [(f"p{p.n}", f"原则{cn(p.n)}：{p.title}", f"{esc(p.text)} [详情](../principles/{p.n}.md)", [x for x in cases if p.n in x.meta.principles]) for p in ref.principles]
-    return _grouped("按原则浏览", "每个案例标出了它体现或违背的[投诉处理七项原则](../principles/index.md)。", groups)
+    groups = [
+        (f"p{p.n}", f"原则{cn(p.n)}：{p.title}", f"{esc(p.text)} [详情](../principles/{p.n}.md)",
+         [x for x in cases if p.n in x.meta.principles])
+        for p in ref.principles
+    ]
+    intro = f"每个案例标出了它体现或违背的[投诉处理{ref.principles_label}](../principles/index.md)。"
+    return _grouped("按原则浏览", intro, groups)
 
 
 def by_phrase(cases: list[Case], ref: Reference) -> str:
-    groups = [(f"ph{p.n}", f"禁语{cn(p.n)}：“{p.text}”", f"[为什么不能说，应该怎么说](../phrases/{p.n}.md)", [x for x in cases if p.n in x.meta.phrases]) for p in ref.phrases]
-    return _grouped("按禁语浏览", "[九句禁语](../phrases/index.md)每一句都有对应的教学案例。", groups)
+    groups = [
+        (f"ph{p.n}", f"禁语{cn(p.n)}：“{p.text}”", f"[为什么不能说，应该怎么说](../phrases/{p.n}.md)",
+         [x for x in cases if p.n in x.meta.phrases])
+        for p in ref.phrases
+    ]
+    return _grouped("按禁语浏览", f"[{ref.phrases_label}](../phrases/index.md)每一句都有对应的教学案例。", groups)
 
 
 def phrase_page(n: int, cases: list[Case], ref: Reference) -> str:
@@ -197,7 +229,7 @@ def phrase_page(n: int, cases: list[Case], ref: Reference) -> str:
         f'!!! success "换一种说法"\n\n    “{esc(p.better)}”\n',
         "## 相关案例\n",
         case_table(involved, "../", "还没有案例涉及这句禁语。"),
-        f"返回[九句禁语](index.md)。{nav}\n",
+        f"返回[{ref.phrases_label}](index.md)。{nav}\n",
     ])
 
 
@@ -211,7 +243,7 @@ def principle_page(n: int, cases: list[Case], ref: Reference) -> str:
         "## 相关案例\n",
         "下面的案例体现或违背了这条原则，读的时候留意“分析”一节。\n",
         case_table(involved, "../", "还没有案例涉及这条原则。"),
-        f"返回[七项原则](index.md)。{nav}\n",
+        f"返回[{ref.principles_label}](index.md)。{nav}\n",
     ])
 
 
@@ -234,7 +266,8 @@ def _phrases_block(cases: list[Case], ref: Reference, up: str) -> str:
         links = "、".join(case_link(c, up) for c in involved) or "暂无"
         out.append(
             f"### 禁语{cn(p.n)}：“{esc(p.text)}” {{ #phrase-{p.n} }}\n\n"
-            f"- **伤害：** {esc(p.harm)}\n- **换成：** “{esc(p.better)}”\n- **案例：** {links} · [详情]({up}phrases/{p.n}.md)\n"
+            f"- **伤害：** {esc(p.harm)}\n- **换成：** “{esc(p.better)}”\n"
+            f"- **案例：** {links} · [详情]({up}phrases/{p.n}.md)\n"
         )
     return "\n".join(out)
 
@@ -252,7 +285,10 @@ def _principles_block(cases: list[Case], ref: Reference, up: str) -> str:
         involved = [c for c in cases if p.n in c.meta.principles]
         links = "、".join(case_link(c, up) for c in involved[:6]) or "暂无"
         more = f" 等 {len(involved)} 个" if len(involved) > 6 else ""
-        out.append(f"### 原则{cn(p.n)}：{esc(p.title)} {{ #principle-{p.n} }}\n\n{esc(p.text)}\n\n**案例：** {links}{more} · [详情]({up}principles/{p.n}.md)\n")
+        out.append(
+            f"### 原则{cn(p.n)}：{esc(p.title)} {{ #principle-{p.n} }}\n\n{esc(p.text)}\n\n"
+            f"**案例：** {links}{more} · [详情]({up}principles/{p.n}.md)\n"
+        )
     return "\n".join(out)
 
 
@@ -260,7 +296,8 @@ def _levels_block(cases: list[Case], ref: Reference, up: str) -> str:
     rows = ["| 等级 | 定义 | 要求 | 案例数 |", "| --- | --- | --- | --- |"]
     for lv in ref.levels:
         n = sum(1 for c in cases if c.meta.level == lv.name)
-        rows.append(f"| {level_badge(lv.name)} | {md_text(lv.definition)} | {md_text(lv.rule)} | [{n}]({up}cases/level.md#level-{LEVEL_CLASS[lv.name]}) |")
+        link = f"[{n}]({up}cases/level.md#{level_anchor(ref, lv.name)})"
+        rows.append(f"| {level_badge(ref, lv.name)} | {md_text(lv.definition)} | {md_text(lv.rule)} | {link} |")
     return "\n".join(rows) + "\n"
 
 
@@ -268,7 +305,8 @@ def _categories_block(cases: list[Case], ref: Reference, up: str) -> str:
     rows = ["| 类别 | 典型情形 | 对策 | 案例 |", "| --- | --- | --- | --- |"]
     for c in ref.categories:
         involved = [x for x in cases if x.meta.category == c.name]
-        rows.append(f"| **{esc(c.name)}** | {md_text(c.definition)} | {md_text(c.remedy)} | [{len(involved)} 个]({up}cases/category.md#{_anchor(c.name)}) |")
+        link = f"[{len(involved)} 个]({up}cases/category.md#{_anchor(c.name)})"
+        rows.append(f"| **{esc(c.name)}** | {md_text(c.definition)} | {md_text(c.remedy)} | {link} |")
     return "\n".join(rows) + "\n"
 
 
@@ -276,16 +314,26 @@ def _customer_types_block(cases: list[Case], ref: Reference, up: str) -> str:
     rows = ["| 类型 | 应对要点 | 案例 |", "| --- | --- | --- |"]
     for t in ref.customer_types:
         involved = [x for x in cases if x.meta.customer_type == t.name]
-        rows.append(f"| **{esc(t.name)}** | {md_text(t.tip)} | {'、'.join(case_link(c, up) for c in involved) or '—'} |")
+        links = "、".join(case_link(c, up) for c in involved) or "—"
+        rows.append(f"| **{esc(t.name)}** | {md_text(t.tip)} | {links} |")
     return "\n".join(rows) + "\n"
 
 
 def _search_filters(cases: list[Case], ref: Reference, up: str) -> str:
-    def select(id_: str, label: str, values) -> str:
-        opts = "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+    """The filters of the search page. Level options carry data-slug: the page script colours
+    a result's level badge from it (docs/javascripts/caselib-search.js), so no level name is
+    written in the script."""
+
+    def select(id_: str, label: str, values, slug=None) -> str:
+        def option(v: str) -> str:
+            data = f' data-slug="{esc(slug(v))}"' if slug else ""
+            return f'<option value="{esc(v)}"{data}>{esc(v)}</option>'
+
+        opts = "".join(option(v) for v in values)
         return f'<select id="{id_}" aria-label="{label}"><option value="">全部{label}</option>{opts}</select>'
 
-    return select("cl-category", "类别", ref.category_names) + "\n" + select("cl-level", "等级", ref.level_names)
+    levels = select("cl-level", "等级", ref.level_names, slug=ref.level_slug)
+    return select("cl-category", "类别", ref.category_names) + "\n" + levels
 
 
 def _case_fields(cases: list[Case], ref: Reference, up: str) -> str:
@@ -294,12 +342,14 @@ def _case_fields(cases: list[Case], ref: Reference, up: str) -> str:
     allowed = {
         "category": ref.category_names, "level": ref.level_names, "channel": ref.channels, "outcome": ref.outcomes,
         "source": ref.sources, "customer_type": ref.customer_type_names,
-        "principles": [f"{p.n} {p.title}" for p in ref.principles], "phrases": [f"{p.n} {p.short}" for p in ref.phrases],
+        "principles": [f"{p.n} {p.title}" for p in ref.principles],
+        "phrases": [f"{p.n} {p.short}" for p in ref.phrases],
     }
     rows = ["| 字段 | 含义 | 必填 | 可选值 |", "| --- | --- | --- | --- |"]
     for name, f in CaseMeta.model_fields.items():
         values = "、".join(esc(v) for v in allowed.get(name, [])) or "—"
-        rows.append(f"| `{name}` | {md_text(f.description or '')} | {'是' if f.is_required() else '否'} | {values} |")
+        required = "是" if f.is_required() else "否"
+        rows.append(f"| `{name}` | {md_text(f.description or '')} | {required} | {values} |")
     return "\n".join(rows) + "\n"
 
 

@@ -37,8 +37,8 @@ def related_slugs(index, k: int = MAX_RELATED) -> dict[str, list[tuple[str, floa
     result = {}
     for i, slug in enumerate(slugs):
         order = np.argsort(-sims[i])[:k]
-        picks = [(slugs[j], float(sims[i, j])) for n, j in enumerate(order) if n < MIN_RELATED or sims[i, j] >= MIN_SIMILARITY]
-        result[slug] = picks
+        keep = [j for n, j in enumerate(order) if n < MIN_RELATED or sims[i, j] >= MIN_SIMILARITY]
+        result[slug] = [(slugs[j], float(sims[i, j])) for j in keep]
     return result
 
 
