@@ -39,7 +39,7 @@ def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | 
     (nothing is indexed from a library with errors: the last good index keeps serving).
     A long-running caller passes ``memo`` (see check_library) and the Index it holds as
     ``previous`` (not read back from disk)."""
-    from search.index.store import build_index
+    from search.index.build import build_index
 
     report = check(settings, memo)
     if report.problems:
