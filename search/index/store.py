@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from search.atomic import KEEP_VERSIONS, NotALink, write_version
 from search.errors import IndexMismatch, IndexMissing
 from search.index.bm25 import BM25
 from search.index.records import CaseRecord, Chunk
@@ -37,7 +36,6 @@ VERSION = 3  # bump when the files' layout or CaseRecord fields change
 # older versions whose chunks and vectors are still valid: their embeddings are reused
 # (hours of work at 10,000 cases) and only the rest is rewritten. 2 → 3: BM25 storage.
 VECTORS_COMPATIBLE = {2, 3}
-KEEP_VERSIONS = 2  # current + previous, so a reader mid-load never loses its files
 
 
 @dataclass
@@ -76,28 +74,30 @@ def read_v2_tokens(version_dir: Path) -> list[list[str]] | None:
         return None
 
 
-def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk], records: dict[str, CaseRecord],
-               bm25: BM25 | None) -> Path:
-    versions = index_path.parent / (index_path.name + ".d")
-    versions.mkdir(parents=True, exist_ok=True)
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
-    tmp = versions / (name + ".tmp")
-    tmp.mkdir()
-    np.save(tmp / "vectors.npy", vectors)
-    columns = {"slug": [c.slug for c in chunks], "section": [c.section for c in chunks], "text": [c.text for c in chunks]}
-    (tmp / "chunks.json").write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
-    # vars(), not asdict(): asdict deep-copies every field (1 s per 10,000 records)
-    (tmp / "cases.json").write_text(json.dumps({s: vars(r) for s, r in records.items()}, ensure_ascii=False), encoding="utf-8")
-    if bm25 is not None:
-        bm25.save(tmp)
-    _fsync_dir_files(tmp)
-    # the manifest is written last: a directory without one is never loaded
-    _write_atomic(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
-    final = versions / name
-    os.rename(tmp, final)
-    _swap_symlink(index_path, final)
-    _prune(versions, keep=final)
-    return final
+def save_index(index_path: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk],
+               records: dict[str, CaseRecord], bm25: BM25 | None) -> Path:
+    """Write a new version and point `index_path` at it (search/atomic.py); its path."""
+
+    def write(d: Path) -> None:
+        np.save(d / "vectors.npy", vectors)
+        columns = {"slug": [c.slug for c in chunks], "section": [c.section for c in chunks],
+                   "text": [c.text for c in chunks]}
+        (d / "chunks.json").write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
+        # vars(), not asdict(): asdict deep-copies every field (1 s per 10,000 records)
+        cases = json.dumps({s: vars(r) for s, r in records.items()}, ensure_ascii=False)
+        (d / "cases.json").write_text(cases, encoding="utf-8")
+        if bm25 is not None:
+            bm25.save(d)
+        _fsync_dir_files(d)
+        # the manifest is written last: a directory without one is never loaded
+        _write_atomic(d / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+
+    try:
+        return write_version(index_path, write, keep=KEEP_VERSIONS)
+    except NotALink as e:
+        raise IndexMismatch(
+            f"{index_path} 是一个普通目录，不是 caselib 管理的索引链接 — 删除它后重新运行 caselib index"
+        ) from e
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -114,38 +114,6 @@ def _fsync_dir_files(d: Path) -> None:
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
-
-
-def _swap_symlink(link: Path, target: Path) -> None:
-    """Point `link` at `target` atomically (rename of a fresh symlink over the old one)."""
-    if link.exists() and not link.is_symlink():
-        raise IndexMismatch(f"{link} 是一个普通目录，不是 caselib 管理的索引链接 — 删除它后重新运行 caselib index")
-    tmp = link.with_name(link.name + f".link-{os.getpid()}")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(os.path.relpath(target, link.parent), tmp)
-    os.replace(tmp, link)
-
-
-def _prune(versions: Path, keep: Path) -> None:
-    complete = sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.endswith(".tmp"))
-    for old in complete[:-KEEP_VERSIONS]:
-        if old != keep:
-            shutil.rmtree(old, ignore_errors=True)
-    for tmp in versions.glob("*.tmp"):  # left by a killed build; never referenced
-        pid = tmp.name.rsplit("-", 1)[-1].removesuffix(".tmp")
-        if not pid.isdigit() or not _alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - someone else's live process
-        return True
-    return True
 
 
 def read_manifest(index_path: Path, accept: set[int] | None = None) -> dict:
