@@ -78,7 +78,7 @@ def chunks_with_cases() -> list[tuple[str, str]]:
     """(case slug, text): plain text of the case files (front matter and Markdown removed),
     packed into pieces of at most CHUNK_CHARS characters; the first N_CHUNKS of at least
     100 characters."""
-    from search.index.store import _plain, _split
+    from search.index.records import _plain, _split
 
     out: list[tuple[str, str]] = []
     for path in sorted((REPO / "cases").glob("*.md")):

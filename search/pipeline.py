@@ -1,24 +1,26 @@
 """The library API the faces call: check → index → site, and opening a searcher.
 
-Each stage leaves the previous good output in place when it fails: the index is swapped
-in only when complete (index.py), the site is built into a fresh directory and swapped in
-with one rename of a symlink.
+Each stage leaves the previous good output in place when it fails: the index and the site
+are each written as a new version and published with one rename of a symlink
+(search/atomic.py). `build` reads cases/ once: the cases it checked are the ones indexed
+and the ones the site shows, and the mkdocs process gets them (and these settings) from
+this one rather than reading its own.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from search.library.check import CheckReport, check_library
+from search.atomic import write_version
 from search.errors import BuildError, CaseError, ConfigError, IndexMismatch
-from search.settings import Settings
+from search.library.check import CheckReport, check_library
+from search.settings import Settings, settings_env
 
 
 def check(settings: Settings, memo: dict | None = None) -> CheckReport:
@@ -42,13 +44,18 @@ def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | 
     (nothing is indexed from a library with errors: the last good index keeps serving).
     A long-running caller passes ``memo`` (see check_library) and the Index it holds as
     ``previous`` (not read back from disk)."""
-    from search.index.store import build_index
-
     report = check(settings, memo)
     if report.problems:
         raise CaseError(report.problems)
+    return _index_cases(settings, report.cases, encoder, progress, previous)
+
+
+def _index_cases(settings: Settings, cases: list, encoder=None, progress: bool = True, previous=None):
+    """Build or update the index from cases already checked."""
+    from search.index.build import build_index
+
     encoder = encoder or load_encoder(settings)
-    return build_index(report.cases, encoder, settings.index_path, settings.model, progress=progress, previous=previous)
+    return build_index(cases, encoder, settings.index_path, settings.model, progress=progress, previous=previous)
 
 
 def open_searcher(settings: Settings, encoder=None):
@@ -67,34 +74,32 @@ def open_searcher(settings: Settings, encoder=None):
 
 
 def site(settings: Settings) -> Path:
-    """mkdocs build --strict into a new directory, then point site/ at it atomically."""
-    versions = settings.state_dir / "site.d"
-    versions.mkdir(parents=True, exist_ok=True)
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
-    tmp = versions / (name + ".tmp")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", CASELIB_ROOT=str(settings.root))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp)],
-        cwd=settings.root, env=env, capture_output=True, text=True,
-    )
-    if proc.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        detail = "\n".join(line for line in (proc.stderr or proc.stdout).splitlines() if line.strip() and "│" not in line)
-        raise BuildError(f"站点构建失败（原站点保持不变）：\n{detail.strip()}")
-    final = versions / name
-    os.rename(tmp, final)
-    link = settings.site_path
-    if link.exists() and not link.is_symlink():
-        shutil.rmtree(link)  # a plain site/ from a manual `mkdocs build`: replace it by the managed link
-    tmp_link = link.with_name(link.name + f".link-{os.getpid()}")
-    if tmp_link.is_symlink():
-        tmp_link.unlink()
-    os.symlink(os.path.relpath(final, link.parent), tmp_link)
-    os.replace(tmp_link, link)
-    for old in sorted(p for p in versions.iterdir() if p.is_dir())[:-2]:
-        if old != final:
-            shutil.rmtree(old, ignore_errors=True)
-    return final
+    """mkdocs build --strict into a new version, then point site/ at it atomically. The
+    mkdocs hooks check cases/ themselves (an invalid case fails the build)."""
+    return _render_site(settings)
+
+
+def _render_site(settings: Settings, cases: list | None = None) -> Path:
+    """``cases``: already checked (by `build`); the hooks use them instead of reading cases/."""
+    from search.site.hooks import CASES_FILE_ENV, write_cases
+
+    def render(out: Path) -> None:
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", CASELIB_ROOT=str(settings.root), **settings_env(settings))
+        env.pop(CASES_FILE_ENV, None)
+        with tempfile.TemporaryDirectory(prefix="caselib-site-") as scratch:
+            if cases is not None:
+                env[CASES_FILE_ENV] = str(write_cases(cases, Path(scratch)))
+            proc = subprocess.run(
+                [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
+                cwd=settings.root, env=env, capture_output=True, text=True,
+            )
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).splitlines()
+            detail = "\n".join(line for line in lines if line.strip() and "│" not in line)
+            raise BuildError(f"站点构建失败（原站点保持不变）：\n{detail.strip()}")
+
+    # a plain site/ from a manual `mkdocs build` is replaced by the managed link
+    return write_version(settings.site_path, render, versions=settings.state_dir / "site.d", replace_dir=True)
 
 
 @dataclass
@@ -106,7 +111,8 @@ class BuildSummary:
 
 
 def build(settings: Settings, encoder=None, progress: bool = True, on_stage=None) -> BuildSummary:
-    """check → index (incremental) → site; stops at the first failing stage."""
+    """check → index (incremental) → site; stops at the first failing stage. The library is
+    read and checked once; the index and the site are built from those cases."""
     t0 = time.perf_counter()
     stage = on_stage or (lambda name: None)
     stage("check")
@@ -114,7 +120,7 @@ def build(settings: Settings, encoder=None, progress: bool = True, on_stage=None
     if report.problems:
         raise CaseError(report.problems)
     stage("index")
-    result = index(settings, encoder=encoder, progress=progress)
+    result = _index_cases(settings, report.cases, encoder=encoder, progress=progress)
     stage("site")
-    path = site(settings)
+    path = _render_site(settings, report.cases)
     return BuildSummary(len(report.cases), result, path, time.perf_counter() - t0)

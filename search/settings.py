@@ -102,3 +102,30 @@ def load_settings(root: Path | None = None, env: dict[str, str] | None = None, *
         raise ConfigError(
             f"设置 {field} 的值“{err.get('input')}”无效：{err['msg']} — 检查环境变量 {ENV_PREFIX}{field.upper()} 或 {CONFIG_NAME}"
         ) from e
+
+
+# A Settings object handed to a child process (the mkdocs build of `caselib build`), so
+# overrides made in code reach it: the child reads this, not its own environment.
+SETTINGS_JSON_ENV = ENV_PREFIX + "SETTINGS_JSON"
+_PATH_FIELDS = ("root", "cache_dir", "index_dir", "site_dir")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment entry that passes `settings` to a child process (read back with
+    `passed_settings`). Paths are made absolute, since the child runs in the project root;
+    the token stays behind (the site build has no use for it)."""
+    paths = {name: getattr(settings, name).absolute() for name in _PATH_FIELDS if getattr(settings, name) is not None}
+    return {SETTINGS_JSON_ENV: settings.model_copy(update=paths).model_dump_json(exclude={"token"})}
+
+
+def passed_settings(env: dict[str, str] | None = None) -> Settings | None:
+    """The settings a parent process passed (`settings_env`), or None when run on its own."""
+    raw = (os.environ if env is None else env).get(SETTINGS_JSON_ENV)
+    if not raw:
+        return None
+    try:
+        return Settings.model_validate_json(raw)
+    except ValidationError as e:
+        raise ConfigError(
+            f"环境变量 {SETTINGS_JSON_ENV} 中的设置无效：{e} — 它由 caselib build 设置，不要手动设置"
+        ) from e

@@ -10,7 +10,7 @@ import pytest
 
 from search.index.bm25 import BM25, IdsBuilder
 from search.library.check import check_library
-from search.index.store import CaseRecord, bm25_tokens, chunk_case
+from search.index.records import CaseRecord, bm25_tokens, chunk_case
 from search.library.textnorm import tokenize
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ import pytest
 from search import pipeline
 from tests.fakes import HashingEncoder
 from search.errors import CaseError, IndexMismatch, IndexMissing
-from search.index.store import chunk_case, load_index, read_manifest
+from search.index.records import chunk_case
+from search.index.store import load_index, read_manifest
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case
 
@@ -133,7 +134,7 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
         load_index(settings.index_path)
 
     Counting.seen = []
-    import search.index.store as index_mod
+    import search.index.build as index_mod
 
     tokenized: list = []
     real_tokens = index_mod.bm25_tokens
@@ -151,7 +152,7 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
 
 
 def test_an_update_can_start_from_the_index_held_in_memory(settings, monkeypatch):
-    import search.index.store as index_mod
+    import search.index.build as index_mod
 
     enc = HashingEncoder()
     held = pipeline.index(settings, encoder=enc, progress=False).index

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from search.errors import CaselibError, QueryError
-from search.index.store import CaseRecord, Index
+from search.index.records import CaseRecord
+from search.index.store import Index
 from search.library.textnorm import highlight_terms, normalize, tokenize
 
 RRF_K = 60  # the usual constant; larger flattens rank differences

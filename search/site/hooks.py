@@ -1,7 +1,9 @@
 """mkdocs hooks: bring cases/ into the site at build time without copying into docs/.
 
 - on_config: validate every case with the same checker as `caselib check`; an invalid
-  case stops the build (the previous site/ is left as it was).
+  case stops the build (the previous site/ is left as it was). Under `caselib build` the
+  cases were checked already: the build passes them in (CASES_FILE_ENV), and its
+  settings too (search/settings.py: settings_env), so nothing is parsed or rebuilt twice.
 - on_files: add generated pages (one per case, browse pages, one per phrase/principle).
 - on_page_markdown: expand <!-- caselib:NAME --> markers in hand-written pages; raise on
   an unknown marker.
@@ -10,17 +12,38 @@
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 import search.site.pages as site_pages
-from search.errors import UnknownMarker
+from search.errors import CaselibError, UnknownMarker
 from search.library.check import check_library
 from search.library.reference import load_reference
+from search.settings import Settings, load_settings, passed_settings
 
 log = logging.getLogger("mkdocs.hooks.caselib")
+# the cases `caselib build` checked, pickled by write_cases into a private temp directory
+CASES_FILE_ENV = "CASELIB_CASES_FILE"
+
+
+def write_cases(cases: list, directory: Path) -> Path:
+    """Hand the build's checked cases to the mkdocs process (set CASES_FILE_ENV to the path)."""
+    path = Path(directory) / "cases.pickle"
+    with open(path, "wb") as f:
+        pickle.dump(cases, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _passed_cases() -> list | None:
+    path = os.environ.get(CASES_FILE_ENV)
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return pickle.load(f)
 
 
 class _Build:
@@ -33,24 +56,33 @@ class _Build:
 
 def on_config(config):
     root = Path(config.config_file_path).parent
+    try:
+        settings = passed_settings() or load_settings(root)
+    except CaselibError as e:
+        raise PluginError(str(e)) from e
     _Build.reference = load_reference()
-    report = check_library(root / "cases", _Build.reference, root=root)
-    if report.problems:
-        lines = "\n".join(str(p) for p in report.problems)
-        raise PluginError(f"案例校验未通过，站点不发布（原站点保持不变）：\n{lines}\n先运行 caselib check 逐条修改。")
-    _Build.cases = report.cases
-    _Build.related = _load_related(root)
-    log.info("caselib: %d 个案例", len(report.cases))
+    cases = _passed_cases()
+    if cases is None:  # a plain `mkdocs build` / `caselib serve`'s site rebuild: check here
+        report = check_library(settings.cases_dir, _Build.reference, root=settings.root)
+        if report.problems:
+            lines = "\n".join(str(p) for p in report.problems)
+            raise PluginError(
+                f"案例校验未通过，站点不发布（原站点保持不变）：\n{lines}\n先运行 caselib check 逐条修改。"
+            )
+        cases = report.cases
+    _Build.cases = cases
+    _Build.related = _load_related(settings)
+    log.info("caselib: %d 个案例", len(cases))
     return config
 
 
-def _load_related(root: Path) -> dict[str, str]:
+def _load_related(settings: Settings) -> dict[str, str]:
     """相似案例 blocks, computed from the search index's embeddings when one exists."""
     try:
         from search.site.related import related_markdown
     except ImportError:  # pragma: no cover - module added by the search feature
         return {}
-    return related_markdown(root, _Build.cases, _Build.reference)
+    return related_markdown(settings.index_path, _Build.cases, _Build.reference)
 
 
 def on_files(files, config):

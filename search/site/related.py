@@ -7,6 +7,8 @@ on why the cases are related: what they share (category, principles, phrases, ta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from search.library.cases import Case
@@ -58,14 +60,13 @@ def why_related(a: Case, b: Case, ref: Reference) -> str:
     return "；".join(reasons) or "情节相近（按内容相似度）"
 
 
-def related_markdown(root, cases: list[Case], ref: Reference) -> dict[str, str]:
+def related_markdown(index_path: Path, cases: list[Case], ref: Reference) -> dict[str, str]:
     """slug → a '## 相似案例' block. Empty when there is no index yet (first build)."""
     from search.errors import CaselibError
     from search.index.store import load_index
-    from search.settings import load_settings
 
     try:
-        index = load_index(load_settings(root).index_path)
+        index = load_index(index_path)
     except CaselibError:
         return {}
     by_slug = {c.slug: c for c in cases}
