@@ -15,11 +15,7 @@ from search import pipeline
 from search.errors import BuildError
 from search.settings import Settings, load_settings, passed_settings, settings_env
 from tests.conftest import GOOD_CASE, write_case
-
-try:  # the fake encoder moves to tests/fakes.py with the models/ split (branch models)
-    from tests.fakes import HashingEncoder
-except ImportError:  # pragma: no cover - before that merge
-    from search.models.encoder import HashingEncoder
+from tests.fakes import HashingEncoder
 
 
 @pytest.fixture(autouse=True)
