@@ -76,6 +76,7 @@ def main() -> None:
     cc = index.chunk_case
     n = len(index.case_order)
     slugs = index.case_order
+    owner = np.array([c.section == "业主常说" for c in index.chunks])
 
     def features(q: str) -> dict:
         qn = normalize(q)
@@ -86,24 +87,41 @@ def main() -> None:
         bm = index.bm25.get_scores(toks) if toks else np.zeros(len(index.chunks))
         return {"len": len(qn), "dense": dense, "clauses": cl, "bm25": bm}
 
-    def methods(f: dict) -> dict[str, np.ndarray]:
+    def methods(f: dict) -> dict[str, tuple[np.ndarray, float]]:
+        """method name -> (per-case scores, confidence for the no-match decision)."""
         d = case_max(f["dense"], cc, n)
         b = case_max(f["bm25"], cc, n, floor=0.0)
-        # clause pooling: each clause's best case score, the mean of the top clauses per case
         per_clause = np.stack([case_max(f["clauses"][:, j], cc, n) for j in range(f["clauses"].shape[1])])
-        top = np.sort(per_clause, axis=0)[::-1][: min(3, per_clause.shape[0])]
-        pooled = 0.5 * d + 0.5 * top.mean(axis=0)
+        srt = np.sort(per_clause, axis=0)[::-1]
+        top2 = srt[: min(2, len(srt))].mean(axis=0)
+        top3 = srt[: min(3, len(srt))].mean(axis=0)
+        pooled = 0.5 * d + 0.5 * top3
+        pooled2 = 0.5 * d + 0.5 * top2
+        long = f["len"] > 40
         out = {
-            "bm25": b,
-            "dense": d,
-            "hybrid (shipped: dense + 0.5 bm25 RRF)": rrf(d) + 0.5 * rrf(b),
-            "clause-pooled dense": pooled,
+            "bm25": (b, d.max()),
+            "dense": (d, d.max()),
+            "hybrid (shipped: dense + 0.5 bm25 RRF)": (rrf(d) + 0.5 * rrf(b), d.max()),
+            "clause-pooled dense (top3)": (pooled, pooled.max()),
+            "clause-pooled dense (top2)": (pooled2, pooled2.max()),
         }
         for w_long in (0.25, 0.0):
-            w = 0.5 if f["len"] <= 40 else w_long
-            out[f"adaptive: bm25 {w_long} past 40 chars"] = rrf(d) + w * rrf(b)
-        w = 0.5 if f["len"] <= 40 else 0.25
-        out["adaptive 0.25 + clause-pooled dense"] = rrf(pooled) + w * rrf(b)
+            w = 0.5 if not long else w_long
+            out[f"adaptive: bm25 {w_long} past 40 chars"] = (rrf(d) + w * rrf(b), d.max())
+        for w_long in (0.5, 0.25):
+            w = 0.5 if not long else w_long
+            dd = pooled if long else d
+            out[f"clause-pooled + bm25 {w_long} (long)"] = (rrf(dd) + w * rrf(b), dd.max())
+        body = case_max(np.where(owner, -np.inf, f["dense"]), cc, n)
+        for delta in (0.01, 0.02, 0.04):
+            dd = case_max(np.where(owner, f["dense"] - delta, f["dense"]), cc, n)
+            out[f"dense, owner chunks -{delta}; + bm25 0.5"] = (rrf(dd) + 0.5 * rrf(b), dd.max())
+        out["dense w/o owner chunks; + bm25 0.5"] = (rrf(body) + 0.5 * rrf(b), body.max())
+        out["dense w/o owner chunks"] = (body, body.max())
+        # agreement: BM25 counts only when its top case is among dense's top 3
+        agree = np.argmax(b) in np.argsort(-d)[:3] if np.isfinite(b).any() else False
+        dd = pooled if long else d
+        out["clause-pooled + bm25 0.5 if agree else 0.1"] = (rrf(dd) + (0.5 if agree else 0.1) * rrf(b), dd.max())
         return out
 
     for name in args.sets.split(","):
@@ -116,7 +134,7 @@ def main() -> None:
         for x in queries:
             f = features(str(x["q"]))
             rel = set(x["relevant"])
-            for m, scores in methods(f).items():
+            for m, (scores, conf) in methods(f).items():
                 order = [slugs[i] for i in np.argsort(-scores, kind="stable")[:10] if np.isfinite(scores[i])]
                 rank = next((i + 1 for i, s in enumerate(order) if s in rel), None)
                 s = stats.setdefault(m, [0, 0, 0.0, 0])
@@ -125,15 +143,13 @@ def main() -> None:
                     s[1] += rank is not None and rank <= 3
                     s[2] += 1 / rank if rank else 0
                     s[3] += 1
-                best_cos = float(case_max(f["dense"], cc, n).max())
-                tops.setdefault(m, ([], []))[0 if rel else 1].append(best_cos)
+                tops.setdefault(m, ([], []))[0 if rel else 1].append(float(conf))
         print(f"\n{name} ({len(queries)} queries, {sum(1 for x in queries if not x['relevant'])} without a good case)")
-        print(f"{'method':<45}{'hit@1':>7}{'hit@3':>7}{'MRR':>7}")
+        print(f"{'method':<48}{'hit@1':>7}{'hit@3':>7}{'MRR':>7}{'AUC':>7}")
         for m, (h1, h3, rr, k) in stats.items():
-            print(f"{m:<45}{h1 / k:>7.3f}{h3 / k:>7.3f}{rr / k:>7.3f}")
-        pos, neg = tops["dense"]
-        if neg:
-            print(f"no-match AUC (best dense cosine): {auc(pos, neg):.3f}")
+            pos, neg = tops[m]
+            a = f"{auc(pos, neg):>7.3f}" if neg else "      -"
+            print(f"{m:<48}{h1 / k:>7.3f}{h3 / k:>7.3f}{rr / k:>7.3f}{a}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 
 from search.errors import IndexMismatch, IndexMissing
 from search.index.bm25 import BM25, IdsBuilder
-from search.index.records import CaseRecord, Chunk, bm25_tokens, chunk_case, passage_text
+from search.index.records import CHUNKER, CaseRecord, Chunk, bm25_tokens, chunk_case, passage_text
 from search.index.store import FORMAT, VECTORS_COMPATIBLE, VERSION, Index, load_index, read_v2_tokens, save_index
 from search.library.cases import Case
 from search.library.textnorm import TOKENIZER_VERSION
@@ -50,6 +50,8 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
     instead of reading the current version from disk when it is that version."""
     t0 = time.perf_counter()
     old = _previous(index_path, encoder.model_id, previous)
+    if old is not None and old.manifest.get("chunker", "sections-1") != CHUNKER:
+        old = None  # chunks are cut or embedded differently now: nothing is reusable
     # an unchanged case keeps its record (building one strips Markdown: 0.3 s per 10,000)
     def unchanged(c: Case) -> bool:
         return old is not None and c.slug in old.cases and old.cases[c.slug].hash == c.content_hash
@@ -116,6 +118,7 @@ def build_index(cases: list[Case], encoder, index_path: Path, model_name: str, p
         "model_id": encoder.model_id,
         "dim": dim,
         "tokenizer": TOKENIZER_VERSION,
+        "chunker": CHUNKER,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "n_cases": len(records),
         "n_chunks": len(chunks),

@@ -94,11 +94,21 @@ def _split(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
     return out
 
 
+OWNER_SAYS = "业主常说"  # the section name of owner_says chunks
+# Recorded in the manifest: change it whenever chunk_case() or passage_text() changes, so
+# the next build re-chunks and re-embeds every case (an index without the key is
+# "sections-1", from before owner_says).
+CHUNKER = "owner-says-1"
+
+
 def chunk_case(c: Case) -> list[Chunk]:
     """Title + summary, then each body section (split if long): a match on 处理 or
-    接听要点 alone is enough to surface the case."""
+    接听要点 alone is enough to surface the case. Each owner_says phrasing is a chunk of its
+    own, so an owner's words meet the nearest owner's words, not a narrative paragraph.
+    (A case without owner_says chunks as it always did: no index rebuild is needed.)"""
     m = c.meta
     chunks = [Chunk(c.slug, "概要", f"{m.title}。{m.summary}")]
+    chunks += [Chunk(c.slug, OWNER_SAYS, said) for said in m.owner_says]
     for name in SECTIONS:
         for piece in _split(_plain(c.sections[name].text)):
             chunks.append(Chunk(c.slug, name, piece))
