@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from search.models.encoder import HashingEncoder
-from search.server.inference import BATCH, PASSAGE, REPLY, InferenceClosed, InferenceWorker
+from search.server.inference import PASSAGE, PASSAGE_BATCH, REPLY, REPLY_BATCH, InferenceClosed, InferenceWorker
 
 
 class Slow(HashingEncoder):
@@ -65,7 +65,7 @@ def _in_thread(fn, *args):
 
 def test_a_query_goes_ahead_of_queued_passages(closing):
     enc = Slow(hold_first=True)
-    worker = closing(InferenceWorker(enc))
+    worker = closing(InferenceWorker(enc, passage_batch=8))
     passages = [f"第{i}段：暖气不热，业主来电" for i in range(100)]
     pt, pbox = _in_thread(worker.encode_passages, passages)
     assert enc.started.wait(5)  # the first batch of 8 is running (held); 12 more are queued
@@ -83,16 +83,18 @@ def test_a_query_goes_ahead_of_queued_passages(closing):
 
 def test_passage_batches_are_bounded_and_full(closing):
     enc = Slow(sleep=0)
-    worker = closing(InferenceWorker(enc))
+    worker = closing(InferenceWorker(enc, passage_batch=8))
     worker.encode_passages([f"片段{i}" for i in range(100)])
-    sizes = [len(t) for k, t in enc.calls if k == "p"]
-    assert sizes == [BATCH] * 12 + [100 - 12 * BATCH]
-    assert BATCH == 8
+    assert [len(t) for k, t in enc.calls] == [8] * 12 + [4]
+    enc.calls.clear()
+    closing(InferenceWorker(enc)).encode_passages([f"片段{i}" for i in range(10)])
+    assert [len(t) for k, t in enc.calls] == [PASSAGE_BATCH] * (10 // PASSAGE_BATCH)  # the default: one at a time
+    assert 1 <= PASSAGE_BATCH <= 8 and 1 <= REPLY_BATCH <= 8
 
 
 def test_a_long_reply_check_is_cut_into_batches_and_queries_go_first(closing):
     enc = Slow(hold_first=True)
-    worker = closing(InferenceWorker(enc))
+    worker = closing(InferenceWorker(enc, reply_batch=8))
     reply = worker.lane(REPLY)
     units = [f"第{i}句回复" for i in range(40)]
     rt, rbox = _in_thread(reply.encode_queries, units)
@@ -177,7 +179,7 @@ def test_encoder_errors_reach_the_callers_future_and_the_worker_goes_on(closing)
 
 def test_close_stops_the_thread_and_fails_queued_jobs():
     enc = Slow(hold_first=True)
-    worker = InferenceWorker(enc)
+    worker = InferenceWorker(enc, passage_batch=8)
     pt, pbox = _in_thread(lambda: _catch(worker.encode_passages, [f"p{i}" for i in range(24)]))
     assert enc.started.wait(5)
     _wait_queued(worker, 2)
