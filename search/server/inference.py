@@ -13,8 +13,9 @@ reply is being checked waits at most one small batch.
 Batch sizes, measured on the embedded model, onnx, 1 thread, 2 busy cores: a passage
 (100-370 characters) costs 114 ms alone, 145 ms each in twos, 210 ms each in eights
 (padding to the longest): batching passages buys nothing on a CPU, so they go one at a
-time. Reply sentences (~30 characters) cost 25 ms alone, 16 ms each in fours (65 ms a
-batch), 19 ms each in eights (150 ms): fours.
+time. Reply sentences (~30 characters) cost 25 ms alone, 18 ms each in twos (37 ms a
+batch), 16 ms in fours (65 ms), 19 ms in eights (150 ms): twos, nearly as cheap as fours
+and half the wait for a query behind them.
 
 Queries that have queued up together are encoded as one batch (short queries batch
 almost for free), and a small LRU cache answers repeated queries at once.
@@ -34,7 +35,7 @@ import numpy as np
 QUERY, REPLY, PASSAGE = 0, 1, 2
 _STOP = -1
 PASSAGE_BATCH = 1  # passages per job: a query waits at most one passage (~60-110 ms)
-REPLY_BATCH = 4  # reply sentences per job (and any other non-query encode_queries call)
+REPLY_BATCH = 2  # reply sentences per job (and any other non-query encode_queries call)
 MAX_QUERY_BATCH = 32  # queued queries encoded together
 CACHE_SIZE = 2048
 
