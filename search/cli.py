@@ -119,7 +119,8 @@ def search(ctx, query, k, category, level, tags, mode, as_json):
         click.echo("没有找到相关案例。先按投诉接待的基本步骤处理：致歉、记录、承诺回复时间。")
         return
     if result.match == "weak":
-        click.echo("没有很相近的先例，以下结果仅供参考。")
+        click.echo("没有足够相近的先例，下面的结果相似度低，仅供参考。"
+                   "先按投诉接待的基本步骤处理：致歉、记录、承诺回复时间。")
     for i, h in enumerate(result.hits, 1):
         r = h.record
         weak = click.style("  相似度低", dim=True) if h.weak else ""
