@@ -44,7 +44,9 @@ def test_an_app_leaves_no_thread_behind(tmp_path):
         assert client.post("/api/check-reply", json={"text": "这事你得自己去找开发商"}).status_code == 200
         names = {t.name for t in threading.enumerate()}
         assert {"caselib-inference", "caselib-index-watcher"} <= names
-    assert _settle(before) == before
+    after = _settle(before)
+    assert after - before == set(), f"threads left behind: {sorted(t.name for t in after - before)}"
+    assert {t.name for t in threading.enumerate()} & {"caselib-inference", "caselib-index-watcher"} == set()
 
 
 def test_close_stops_the_inference_worker_and_joins_the_watcher(tmp_path):
