@@ -39,6 +39,19 @@ CASELIB = str(Path(PY).parent / "caselib")
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_MKDOCS_2_WARNING="1")
 
 
+# benchmarks/contention.py writes its own section between these markers; regenerating the
+# page keeps it
+CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
+
+
+def write_page(out: Path, text: str) -> None:
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    start, end = CONTENTION
+    if start in old and end in old:
+        text = text.rstrip("\n") + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
+    out.write_text(text, encoding="utf-8")
+
+
 def pct(xs, p):
     return float(np.percentile(np.asarray(xs), p)) if xs else float("nan")
 
@@ -418,7 +431,7 @@ def main() -> None:
                 row["prebuilt"] = prebuilt(Path(args.prebuilt_log), library(int(n)), args.prebuilt_note)
             res["command"] += f"；全量建索引行：/usr/bin/time -v caselib index（{args.prebuilt_log}）"
             (OUT / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1, default=str))
-        Path(args.out).write_text(render(res), encoding="utf-8")
+        write_page(Path(args.out), render(res))
         print(f"wrote {args.out}")
         return
     qs = queries()
@@ -477,7 +490,7 @@ def main() -> None:
         (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))  # after each size
     (OUT).mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
-    Path(args.out).write_text(render(results), encoding="utf-8")
+    write_page(Path(args.out), render(results))
     print(f"wrote {args.out}")
 
 

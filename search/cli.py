@@ -106,18 +106,25 @@ def search(ctx, query, k, category, level, tags, mode, as_json):
 
     from search import pipeline
 
-    searcher = pipeline.open_searcher(_settings(ctx))
-    result = searcher.search(query, k=k, category=category, level=level, tags=list(tags), mode=mode)
+    settings = _settings(ctx)
+    searcher = pipeline.open_searcher(settings)
+    result = searcher.search(query, k=k, category=category, level=level, tags=list(tags), mode=mode,
+                             weak_below=settings.weak_below)
     if as_json:
-        payload = {"query": query, "took_ms": round(result.took_ms, 2), "results": [h.as_dict() for h in result.hits]}
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        from search.server.schemas import search_response  # the API's own serialiser
+
+        click.echo(json.dumps(search_response(result).model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
     if not result.hits:
         click.echo("没有找到相关案例。先按投诉接待的基本步骤处理：致歉、记录、承诺回复时间。")
         return
+    if result.match == "weak":
+        click.echo("没有足够相近的先例，下面的结果相似度低，仅供参考。"
+                   "先按投诉接待的基本步骤处理：致歉、记录、承诺回复时间。")
     for i, h in enumerate(result.hits, 1):
         r = h.record
-        click.echo(click.style(f"{i}. {r.title}", bold=True) + f"  [{r.level}·{r.category}] {r.slug}")
+        weak = click.style("  相似度低", dim=True) if h.weak else ""
+        click.echo(click.style(f"{i}. {r.title}", bold=True) + f"  [{r.level}·{r.category}] {r.slug}" + weak)
         click.echo(f"   {h.section}：{_marked(h.snippet, h.highlights)}")
         click.echo(f"   先说：{r.say}")
     click.echo(click.style(f"（{result.took_ms:.0f} ms）", dim=True))
@@ -183,7 +190,9 @@ def serve(ctx, host, port):
 
     settings = _settings(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     click.echo(f"物业客服案例库：http://{settings.host}:{settings.port}/  （Ctrl+C 停止）", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    # SIGTERM / Ctrl+C: requests in flight get 3 s, then the lifespan stops the service's threads
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=3)
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from typing import Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from search.library.agent import AgentBlock, Section, parse_agent
 from search.library.problems import Problem
 from search.library.reference import Reference
 
@@ -128,22 +129,6 @@ ALL_KEYS = tuple(CaseMeta.model_fields)
 
 
 @dataclass
-class Section:
-    title: str
-    line: int  # line of the "## " heading, 1-based
-    text: str  # body text without the heading, stripped
-
-
-@dataclass
-class AgentBlock:
-    """接听要点, parsed: what to say first, first actions, what never to say."""
-
-    say: str
-    do: list[str]
-    avoid: list[str]
-
-
-@dataclass
 class Case:
     slug: str
     path: Path
@@ -207,7 +192,7 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
     body_start = end + 1  # 0-based index of first body line
     body = "\n".join(lines[body_start:])
     sections = _split_sections(lines, body_start, problem)
-    agent = _parse_agent(sections.get(AGENT_SECTION), problem)
+    agent = parse_agent(sections.get(AGENT_SECTION), problem)
     _check_sections(sections, problem, len(lines))
 
     if meta is None or problems:
@@ -373,36 +358,3 @@ def _check_sections(sections: dict[str, Section], problem, n_lines: int) -> None
         first_bad = next(t for t, e in zip(present, expected, strict=True) if t != e)
         problem(sections[first_bad].line, f"章节顺序不对：现在是 {'、'.join(present)}",
                 f"按 {'、'.join(SECTIONS)} 的顺序排列")
-
-
-_LABEL_RE = re.compile(r"^\*\*(先说|先做|别说)\*\*[：:]\s*(.*)$")
-_ITEM_RE = re.compile(r"^\s*(?:\d+[.、)]|[-*+])\s+(.*\S)\s*$")
-
-
-def _parse_agent(section: Section | None, problem) -> AgentBlock:
-    """接听要点 has three labelled parts; the search page shows them to agents mid-call."""
-    block = AgentBlock(say="", do=[], avoid=[])
-    if section is None or not section.text:
-        return block  # reported by _check_sections
-    label = None
-    for s in section.text.split("\n"):
-        m = _LABEL_RE.match(s.strip())
-        if m:
-            label = m.group(1)
-            if label == "先说":
-                block.say = m.group(2).strip()
-            continue
-        item = _ITEM_RE.match(s)
-        if item and label == "先做":
-            block.do.append(item.group(1))
-        elif item and label == "别说":
-            block.avoid.append(item.group(1))
-    line = section.line
-    fmt = "格式见模板：**先说**：“……” / **先做**：加编号列表 / **别说**：加列表"
-    if not block.say:
-        problem(line, "接听要点缺少“**先说**：”（接起电话的第一句话）", fmt)
-    if not block.do:
-        problem(line, "接听要点缺少“**先做**：”下的编号列表（先做的几件事）", fmt)
-    if not block.avoid:
-        problem(line, "接听要点缺少“**别说**：”下的列表（绝不能说的话）", fmt)
-    return block

@@ -63,7 +63,7 @@ class _Lines:
         self.lines = text.split("\n")
         self.section: list[str] = []
         current, fences = "", 0
-        for i, line in enumerate(self.lines):
+        for line in self.lines:
             if line.strip() == "---" and fences < 2:
                 fences += 1
             elif fences >= 2 and line.startswith("## "):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-from search.errors import CaselibError, QueryError
+from search.errors import QueryError
 from search.index.records import CaseRecord
 from search.index.store import Index
 from search.library.textnorm import highlight_terms, normalize, tokenize
@@ -43,22 +44,19 @@ class Hit:
     section: str
     snippet: str
     highlights: list[tuple[int, int]] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        r = self.record
-        return {
-            "slug": r.slug, "id": r.id, "title": r.title, "category": r.category, "level": r.level,
-            "score": round(self.score, 4), "section": self.section, "snippet": self.snippet, "url": r.url,
-            "highlights": [list(h) for h in self.highlights], "dense": round(self.dense, 4),
-            "summary": r.summary, "tags": r.tags, "agent": {"say": r.say, "do": r.do, "avoid": r.avoid},
-        }
+    weak: bool = False  # dense below the caller's calibrated cut: shown, marked 相似度低
 
 
 @dataclass
 class SearchResult:
+    """What one search found. ``match`` is the weak/strong decision every face shows:
+    "strong" (a close precedent first), "weak" (even the best hit is below the cut) or
+    "none" (no hits). Serialised by search.server.schemas for the API and the CLI alike."""
+
     query: str
     took_ms: float
     hits: list[Hit]
+    match: Literal["strong", "weak", "none"] = "none"
 
 
 class Searcher:
@@ -80,7 +78,10 @@ class Searcher:
     # ------------------------------------------------------------------ public
 
     def search(self, query: str, k: int = 5, category: str | None = None, level: str | None = None,
-               tags: list[str] | None = None, mode: str = "hybrid") -> SearchResult:
+               tags: list[str] | None = None, mode: str = "hybrid", weak_below: float = 0.0) -> SearchResult:
+        """``weak_below``: the calibrated cosine cut (Settings.weak_below); a hit whose best
+        chunk is below it is marked weak, and so is the result when its first hit is. In
+        bm25 mode there is no cosine, so nothing is marked weak."""
         t0 = time.perf_counter()
         q = normalize(query or "")
         if not q:
@@ -93,7 +94,11 @@ class Searcher:
             dense_chunk = self._dense(q) if mode != "bm25" else None
             bm25_chunk = self._bm25(q) if mode != "dense" else None
             hits = self._fuse(q, dense_chunk, bm25_chunk, allowed, k)
-        return SearchResult(query, (time.perf_counter() - t0) * 1000, hits)
+        cut = weak_below if mode != "bm25" else 0.0
+        for h in hits:
+            h.weak = h.dense < cut
+        match = "none" if not hits else ("weak" if hits[0].weak else "strong")
+        return SearchResult(query, (time.perf_counter() - t0) * 1000, hits, match)
 
     # ------------------------------------------------------------------ stages
 

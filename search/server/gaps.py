@@ -23,9 +23,11 @@ from search.settings import Settings
 class GapReport:
     days: int
     searches: int
-    weak_queries: list[tuple[str, int, str | None, float | None]] = field(default_factory=list)  # query, count, best slug, best score
+    # query, count, best slug, best score
+    weak_queries: list[tuple[str, int, str | None, float | None]] = field(default_factory=list)
     categories: list[tuple[str, int]] = field(default_factory=list)
-    feedback: list[tuple[str, str, int, int, list[str]]] = field(default_factory=list)  # slug, title, 有用, 没用, queries marked 没用
+    # slug, title, 有用, 没用, queries marked 没用
+    feedback: list[tuple[str, str, int, int, list[str]]] = field(default_factory=list)
 
 
 def _key(q: str) -> str:
@@ -39,7 +41,8 @@ def gap_report(settings: Settings, days: int = 30, limit: int = 20) -> GapReport
     from search.server.searchlog import SearchLog
 
     if not settings.log_path.exists():
-        raise CaselibError(f"还没有检索记录（{settings.log_path}）— 坐席通过 caselib serve 的检索页检索后才会有；如关闭了记录，设置 CASELIB_LOG_SEARCHES=true")
+        raise CaselibError(f"还没有检索记录（{settings.log_path}）— 坐席通过 caselib serve 的检索页检索后才会有；"
+                           "如关闭了记录，设置 CASELIB_LOG_SEARCHES=true")
     log = SearchLog(settings.log_path)
     try:
         records = read_records(settings.index_path)
@@ -82,5 +85,5 @@ def write_csv(report: GapReport, path: Path) -> None:
             w.writerow(["没有好的匹配", q, n, slug or "", f"{score:.3f}" if score is not None else "", "", ""])
         for cat, n in report.categories:
             w.writerow(["检索最多的类别", cat, n, "", "", "", ""])
-        for slug, title, u, n, qs in report.feedback:
+        for slug, title, u, n, _qs in report.feedback:
             w.writerow(["坐席反馈", title, u + n, slug, "", u, n])

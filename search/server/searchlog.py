@@ -51,11 +51,13 @@ class SearchLog:
             )
             self._writes += 1
             if self._writes % 1000 == 0:
-                self._db.execute("DELETE FROM searches WHERE rowid <= (SELECT MAX(rowid) FROM searches) - ?", (MAX_ROWS,))
+                self._db.execute("DELETE FROM searches WHERE rowid <= (SELECT MAX(rowid) FROM searches) - ?",
+                                 (MAX_ROWS,))
 
     def record_feedback(self, query: str, slug: str, useful: bool) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)", (time.time(), redact(query.strip())[:500], slug, int(useful)))
+            self._db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)",
+                             (time.time(), redact(query.strip())[:500], slug, int(useful)))
 
     def popular(self, limit: int = 5, days: int = 30) -> list[str]:
         """Slugs most often returned first for strong matches, plus those marked 有用."""
@@ -63,7 +65,8 @@ class SearchLog:
         with self._lock:
             rows = self._db.execute(
                 """SELECT slug, SUM(n) AS n FROM (
-                       SELECT top_slug AS slug, COUNT(*) AS n FROM searches WHERE ts >= ? AND weak = 0 AND top_slug IS NOT NULL GROUP BY top_slug
+                       SELECT top_slug AS slug, COUNT(*) AS n FROM searches
+                       WHERE ts >= ? AND weak = 0 AND top_slug IS NOT NULL GROUP BY top_slug
                        UNION ALL
                        SELECT slug, 3 * SUM(useful) - SUM(1 - useful) AS n FROM feedback WHERE ts >= ? GROUP BY slug
                    ) GROUP BY slug HAVING n > 0 ORDER BY n DESC, slug LIMIT ?""",

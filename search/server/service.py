@@ -1,5 +1,5 @@
-"""The running search service: one encoder, the current Searcher, the search log, and
-hot reload of a rebuilt index without a restart.
+"""The running search service: one inference worker, the current Searcher, the search
+log, and hot reload of a rebuilt index without a restart.
 
 The Searcher is immutable; reload builds a new one beside it and replaces the reference
 in one assignment, so a request in flight finishes on the old index and the next one sees
@@ -12,48 +12,54 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 from search import pipeline
-from search.errors import CaselibError, IndexMissing
-from search.retrieval.searcher import Hit, SearchResult
-from search.server.searchlog import open_log
+from search.errors import CaseError, CaselibError, IndexMissing
+from search.retrieval.searcher import SearchResult
+from search.server.inference import REPLY, InferenceWorker
+from search.server.searchlog import NullLog, open_log
 from search.settings import Settings
 
 log = logging.getLogger("caselib.service")
-
-
-@dataclass
-class Answer:
-    result: SearchResult
-    match: str  # "strong" | "weak" | "none"
-    weak: list[bool]
+WATCHER_JOIN_S = 3.0  # close() waits this long for an update in progress (a mkdocs run) to end
+MAX_RETRY_S = 60.0  # a failing automatic update is retried, backing off to once a minute
 
 
 class SearchService:
+    """Owns the inference worker (one thread, the only one that runs the model), the
+    current Searcher, the search log and the watcher thread; ``close()`` stops both
+    threads. Everything that needs vectors goes through ``self.inference``."""
+
     def __init__(self, settings: Settings, encoder=None):
         self.settings = settings
-        from search.server.batching import BatchingQueryEncoder
-
-        # once per process; queries from all request threads go through one inference thread.
-        # Few intra-op threads: oversubscribed OpenMP threads spin against each other (with
-        # another busy process on the 2 cores a query took 700-800 ms on 2 threads, 19 ms on 1)
-        self.encoder = BatchingQueryEncoder(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
+        # once per process. Few intra-op threads: oversubscribed OpenMP threads spin against
+        # each other (with another busy process on the 2 cores a query took 700-800 ms on
+        # 2 threads, 19 ms on 1)
+        self.inference = InferenceWorker(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
+        self.encoder = self.inference  # what the Searcher encodes queries with (query priority)
         self.searcher = None
         self.loaded_from: Path | None = None
-        self.log = open_log(settings)
-        from search.replies.checker import ReplyChecker
-
-        self.reply_checker = ReplyChecker(encoder=self.encoder)  # embeds the phrase variants once
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._cases_seen: tuple | None = None
+        self._site_stale = False  # the index changed but the site was not rebuilt yet
         self.problems: list[str] = []  # from the last automatic update, shown by /healthz
         self._check_memo: dict = {}  # parsed cases by file signature: a save re-parses one file, not all
         self.busy = False  # the watcher is reading or indexing cases (shown by /healthz)
-        self.reload()
+        self.log = NullLog()
+        try:
+            self.log = open_log(settings)
+            from search.replies.checker import ReplyChecker
+
+            # embeds the phrase variants once; its checks run behind agents' queries
+            self.reply_checker = ReplyChecker(encoder=self.inference.lane(REPLY))
+            self.reload()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ index lifecycle
 
@@ -98,30 +104,34 @@ class SearchService:
         # scandir, not glob + Path.stat: half the time (22 ms a second at 10,000 cases)
         try:
             with os.scandir(self.settings.cases_dir) as entries:
-                return tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in entries if e.name.endswith(".md") for st in [e.stat()]))
+                return tuple(sorted((e.name, st.st_mtime_ns, st.st_size)
+                                    for e in entries if e.name.endswith(".md") for st in [e.stat()]))
         except OSError:
             return ()
 
     def update_from_cases(self) -> bool:
         """A trainer saved a case: check, re-embed what changed with the model this process
         already holds (no reload: seconds, not a cold start), swap the index in, then rebuild
-        the site. Invalid cases are reported and the current index keeps serving."""
+        the site. Invalid cases are reported and the current index keeps serving. Any other
+        failure (the encoder, the disk) is raised: the watcher retries the save."""
         result = self.update_index()
         if result is not None and result.changed:
+            self._site_stale = True
+        if self._site_stale:
             try:
                 pipeline.site(self.settings)
-            except CaselibError as e:
+            except CaselibError as e:  # mkdocs refused the content: retried at the next save
                 log.error("站点未更新（当前站点继续服务）：%s", e)
+            self._site_stale = False
         return bool(result and result.changed)
 
     def update_index(self):
-        """The searchable half of update_from_cases: check, re-embed, swap in. Returns the
-        BuildResult, or None when a case is invalid (listed in self.problems)."""
-        from search.errors import CaseError
-
+        """The searchable half of update_from_cases: check, re-embed (through the inference
+        worker, at passage priority, in small batches behind agents' queries), swap in.
+        Returns the BuildResult, or None when a case is invalid (listed in self.problems)."""
         try:
             current = self.searcher.index if self.searcher is not None else None
-            result = pipeline.index(self.settings, encoder=self.encoder.inner, progress=False,
+            result = pipeline.index(self.settings, encoder=self.inference, progress=False,
                                     memo=self._check_memo, previous=current)
         except CaseError as e:
             self.problems = [str(p) for p in e.problems]
@@ -132,36 +142,59 @@ class SearchService:
         return result
 
     def watch(self, interval: float = 1.0) -> None:
+        """Start the watcher thread (once): it polls the index link and, with auto_index,
+        cases/. A save is marked as seen only once its update went through; a failed update
+        is retried, backing off from ``interval`` to MAX_RETRY_S."""
+        if self._watcher is not None:
+            return
         self._cases_seen = self._cases_signature()
-
-        def loop():
-            if self.settings.auto_index:
-                self.busy = True
-                try:  # parse every case once now, so the first save re-parses one file, not all
-                    pipeline.check(self.settings, self._check_memo)
-                except Exception:  # noqa: BLE001 - only a warm-up
-                    log.exception("预读案例时出错")
-                finally:
-                    self.busy = False
-            while not self._stop.wait(interval):
-                try:
-                    if self.settings.auto_index:
-                        seen = self._cases_signature()
-                        if seen != self._cases_seen:
-                            self._cases_seen = seen
-                            self.busy = True
-                            self.update_from_cases()
-                    self.reload()
-                except Exception:  # noqa: BLE001 - the watcher must survive anything
-                    log.exception("重新加载索引时出错")
-                finally:
-                    self.busy = False
-
-        self._watcher = threading.Thread(target=loop, name="caselib-index-watcher", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, args=(interval,), name="caselib-index-watcher",
+                                         daemon=True)
         self._watcher.start()
 
+    def _watch(self, interval: float) -> None:
+        if self.settings.auto_index:
+            self.busy = True
+            try:  # parse every case once now, so the first save re-parses one file, not all
+                pipeline.check(self.settings, self._check_memo)
+            except Exception:  # noqa: BLE001 - only a warm-up
+                log.exception("预读案例时出错")
+            finally:
+                self.busy = False
+        failures, retry_at = 0, 0.0
+        while not self._stop.wait(interval):
+            try:
+                if self.settings.auto_index:
+                    seen = self._cases_signature()
+                    if (seen != self._cases_seen or self._site_stale) and time.monotonic() >= retry_at:
+                        self.busy = True
+                        self.update_from_cases()
+                        self._cases_seen = seen  # only now: a failed update is tried again
+                        failures = 0
+                self.reload()
+            except Exception:  # noqa: BLE001 - the watcher must survive anything
+                if self._stop.is_set():
+                    break
+                failures += 1
+                delay = min(MAX_RETRY_S, interval * 2 ** (failures - 1))
+                retry_at = time.monotonic() + delay
+                if failures == 1:
+                    log.exception("自动更新索引失败，%.0f 秒后重试", delay)
+                else:
+                    log.warning("自动更新索引第 %d 次失败，%.0f 秒后重试", failures, delay)
+            finally:
+                self.busy = False
+
     def close(self) -> None:
+        """Stop the inference worker (an update in progress fails at its next batch) and
+        the watcher, then close the log. Idempotent."""
         self._stop.set()
+        self.inference.close()
+        w = self._watcher
+        if w is not None and w is not threading.current_thread():
+            w.join(WATCHER_JOIN_S)
+            if w.is_alive():
+                log.warning("后台更新仍在进行（如生成站点），不再等待")
         self.log.close()
 
     # ------------------------------------------------------------------ queries
@@ -172,16 +205,13 @@ class SearchService:
             raise IndexMissing("还没有检索索引 — 在服务器上运行 caselib build（或 caselib index）")
         return s
 
-    def search(self, query: str, k: int, category=None, level=None, tags=None) -> Answer:
+    def search(self, query: str, k: int, category=None, level=None, tags=None) -> SearchResult:
         s = self.require()
-        result = s.search(query, k=k, category=category, level=level, tags=tags)
-        cut = self.settings.weak_below
-        weak = [h.dense < cut for h in result.hits]
-        match = "none" if not result.hits else ("weak" if weak[0] else "strong")
-        top: Hit | None = result.hits[0] if result.hits else None
+        result = s.search(query, k=k, category=category, level=level, tags=tags, weak_below=self.settings.weak_below)
+        top = result.hits[0] if result.hits else None
         self.log.record_search(query, top.record.slug if top else None, top.dense if top else None,
-                               len(result.hits), match != "strong", category, level)
-        return Answer(result, match, weak)
+                               len(result.hits), result.match != "strong", category, level)
+        return result
 
     def check_reply(self, text: str) -> list:
         return self.reply_checker.check(text)

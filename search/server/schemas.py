@@ -1,0 +1,143 @@
+"""The response and request shapes of the HTTP API, and the one serialiser of search
+results: `/api/search` and `caselib search --json` both return
+``search_response(result).model_dump(mode="json")``, so the two cannot drift apart.
+Field descriptions are Chinese: they are the API documentation at /docs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from search.index.store import CaseRecord
+from search.retrieval.searcher import Hit, SearchResult
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="错误类别，如 invalid_parameter、not_found、index_missing")
+    field: str | None = Field(None, description="出错的参数或字段名；与具体字段无关时为 null")
+    message: str = Field(description="中文说明：哪里不对、应当怎样改")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Agent(BaseModel):
+    say: str = Field(description="接起电话先说的话")
+    do: list[str] = Field(description="先做的几件事")
+    avoid: list[str] = Field(description="别说的话")
+
+
+class SearchHit(BaseModel):
+    slug: str
+    id: str
+    title: str
+    category: str
+    level: str
+    score: float = Field(description="融合后的排序分（只用于排序）")
+    section: str = Field(description="最相关片段所在的章节")
+    snippet: str
+    url: str
+    highlights: list[list[int]] = Field(description="snippet 中查询词的位置 [起, 止)")
+    dense: float = Field(description="最相关片段的向量相似度")
+    summary: str
+    tags: list[str]
+    agent: Agent
+    weak: bool = Field(description="相似度低于校准阈值：仅供参考")
+
+    @classmethod
+    def of(cls, h: Hit) -> SearchHit:
+        r = h.record
+        return cls(
+            slug=r.slug, id=r.id, title=r.title, category=r.category, level=r.level, score=round(h.score, 4),
+            section=h.section, snippet=h.snippet, url=r.url, highlights=[list(x) for x in h.highlights],
+            dense=round(h.dense, 4), summary=r.summary, tags=r.tags, agent=agent(r), weak=h.weak,
+        )
+
+
+class SearchResponse(BaseModel):
+    query: str
+    took_ms: float
+    match: Literal["strong", "weak", "none"] = Field(
+        description="strong：有相近先例；weak：最佳匹配也不够相近；none：没有结果")
+    results: list[SearchHit]
+
+
+def search_response(result: SearchResult, query: str | None = None) -> SearchResponse:
+    """``query``: what the caller sent, when the search ran on a shortened copy."""
+    return SearchResponse(query=result.query if query is None else query, took_ms=round(result.took_ms, 2),
+                          match=result.match, results=[SearchHit.of(h) for h in result.hits])
+
+
+class Feedback(BaseModel):
+    query: str = Field(max_length=500, description="坐席检索时输入的查询")
+    slug: str = Field(max_length=100, description="被标记的案例")
+    useful: bool = Field(description="true：有用；false：没用")
+
+
+class ReplyRequest(BaseModel):
+    text: str = Field(max_length=5000, description="坐席准备发给业主的回复草稿")
+
+
+class PhraseHitOut(BaseModel):
+    phrase: int = Field(description="九句禁语的编号 1–9")
+    start: int = Field(description="在回复中的位置 [start, end)")
+    end: int
+    matched: str
+    why: str = Field(description="为什么不能这样说")
+    suggestion: str = Field(description="可以这样说")
+
+
+class ReplyResponse(BaseModel):
+    hits: list[PhraseHitOut]
+
+
+def reply_response(hits) -> ReplyResponse:
+    """From the reply checker's PhraseHits (read by attribute)."""
+    return ReplyResponse(hits=[PhraseHitOut.model_validate(h, from_attributes=True) for h in hits])
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool
+    cases: int
+    index_built_at: str | None
+
+
+class CaseResponse(BaseModel):
+    slug: str
+    id: str
+    title: str
+    category: str
+    level: str
+    channel: str
+    outcome: str
+    tags: list[str]
+    principles: list[int]
+    phrases: list[int]
+    summary: str
+    url: str
+    agent: Agent
+
+    @classmethod
+    def of(cls, r: CaseRecord) -> CaseResponse:
+        plain = {k: getattr(r, k) for k in cls.model_fields if k != "agent"}
+        return cls(**plain, agent=agent(r))
+
+
+class PopularResponse(BaseModel):
+    results: list[CaseResponse]
+
+
+class Health(BaseModel):
+    status: str
+    cases: int
+    model: str
+    index_built_at: str | None
+    problems: list[str] = Field(
+        default_factory=list, description="cases/ 自动更新时发现的问题（file:line），修好后自动清空")
+    busy: bool = Field(False, description="正在后台预读或更新案例（刚启动时，或刚保存了案例）；期间检索照常，只是稍慢")
+
+
+def agent(r: CaseRecord) -> Agent:
+    return Agent(say=r.say, do=r.do, avoid=r.avoid)
