@@ -80,8 +80,8 @@ def three_case_library(root: Path, **settings_overrides):
     """lift-stopped, radiator-cold and card-jam, indexed with the fake encoder.
     Returns (settings, encoder)."""
     from search import pipeline
-    from tests.fakes import HashingEncoder
     from search.settings import load_settings
+    from tests.fakes import HashingEncoder
 
     (root / "cases").mkdir(exist_ok=True)
     write_case(root, "lift-stopped", make_case())

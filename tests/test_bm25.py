@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from search.index.bm25 import BM25, IdsBuilder
-from search.library.check import check_library
 from search.index.records import CaseRecord, bm25_tokens, chunk_case
+from search.library.check import check_library
 from search.library.textnorm import tokenize
 
 REPO = Path(__file__).resolve().parent.parent

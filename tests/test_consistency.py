@@ -111,11 +111,13 @@ def test_the_summary_does_not_contradict_the_outcome(library):
     text = make_case(**{"outcome: 已解决": "outcome: 跟进中", "下午回访。": "下午回访，问题圆满解决。"})
     text = text.replace("客服十分钟内到场说明原因并安排维修。", "客服到场后问题圆满解决。")
     assert problems(library, text) == [
-        "cases/lift-stopped.md:14: summary 说“圆满解决”，与 outcome“跟进中”矛盾 — 让两处说同一件事：改 summary，或把 outcome 改为 已解决、部分解决、未解决、跟进中 中相符的一个",
+        "cases/lift-stopped.md:14: summary 说“圆满解决”，与 outcome“跟进中”矛盾 — "
+        "让两处说同一件事：改 summary，或把 outcome 改为 已解决、部分解决、未解决、跟进中 中相符的一个",
     ]
     text = make_case(**{"客服十分钟内到场说明原因并安排维修。": "维修至今未解决。"})
     assert problems(library, text) == [
-        "cases/lift-stopped.md:14: summary 说“至今未解决”，与 outcome“已解决”矛盾 — 让两处说同一件事：改 summary，或把 outcome 改为 已解决、部分解决、未解决、跟进中 中相符的一个",
+        "cases/lift-stopped.md:14: summary 说“至今未解决”，与 outcome“已解决”矛盾 — "
+        "让两处说同一件事：改 summary，或把 outcome 改为 已解决、部分解决、未解决、跟进中 中相符的一个",
     ]
     not_resolved = make_case(**{"outcome: 已解决": "outcome: 跟进中", "客服十分钟内到场说明原因并安排维修。": "问题没有解决。"})
     assert problems(library, not_resolved) == []

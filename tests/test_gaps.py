@@ -9,12 +9,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.server.app import create_app
 from search.cli import cli
-from tests.fakes import HashingEncoder
+from search.server.app import create_app
 from search.settings import load_settings
-from tests.conftest import make_case, write_case
-from tests.conftest import PARKING, RADIATOR
+from tests.conftest import PARKING, RADIATOR, write_case
+from tests.fakes import HashingEncoder
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from search import pipeline
-from tests.fakes import HashingEncoder
 from search.errors import CaseError, IndexMismatch, IndexMissing
 from search.index.records import chunk_case
 from search.index.store import load_index, read_manifest
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case
+from tests.fakes import HashingEncoder
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_a_version_2_index_is_upgraded_without_re_embedding(settings):
     # turn it into what version 2 wrote: chunks.jsonl and tokens.jsonl, no BM25 id arrays
     cols = json.loads((v3 / "chunks.json").read_text(encoding="utf-8"))
     with open(v3 / "chunks.jsonl", "w", encoding="utf-8") as f:
-        for slug, section, text in zip(cols["slug"], cols["section"], cols["text"]):
+        for slug, section, text in zip(cols["slug"], cols["section"], cols["text"], strict=True):
             f.write(json.dumps({"slug": slug, "section": section, "text": text}, ensure_ascii=False) + "\n")
     bm = expected.bm25
     with open(v3 / "tokens.jsonl", "w", encoding="utf-8") as f:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 
-import pytest
 from click.testing import CliRunner
 
 from search.cli import cli

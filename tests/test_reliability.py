@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.server.app import create_app
-from tests.fakes import HashingEncoder
 from search.errors import CaseError
 from search.index.store import load_index
 from search.retrieval.searcher import Searcher
+from search.server.app import create_app
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, REPO, make_case, write_case
+from tests.fakes import HashingEncoder
 
 
 def _break(kind: str, cases_dir, tmp_path):

@@ -10,7 +10,6 @@ from search.retrieval.searcher import make_snippet
 from tests.conftest import three_case_library
 
 
-
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
     settings, enc = three_case_library(tmp_path_factory.mktemp("lib"))
@@ -87,6 +86,6 @@ def test_ivf_recall_against_flat_on_clustered_vectors():
     _, truth = _dense_index(x, approx=False).search(q, 10)
     ivf = _dense_index(x, approx=True)
     _, got = ivf.search(q, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth)])
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth, strict=True)])
     assert ivf.nlist == 173 and ivf.nprobe == 57
     assert recall >= 0.98, recall

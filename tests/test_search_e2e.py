@@ -71,8 +71,8 @@ def test_any_sentence_transformers_model_is_one_setting_away(real_settings, cach
     """CASELIB_MODEL may name any sentence-transformers model or path (here a local path;
     a hub name such as BAAI/bge-small-zh-v1.5 goes through the same code where a site can
     download). The index records it, and a searcher for another model refuses the index."""
-    from search.models.embedded import ensure_embedded_model
     from search.errors import IndexMismatch
+    from search.models.embedded import ensure_embedded_model
 
     path = str(ensure_embedded_model(cache_dir))
     other = real_settings.model_copy(update={"model": path, "index_dir": real_settings.root / "other-index"})

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import search.site.pages as site_pages
-from search.library.check import check_library
 from search.errors import BuildError, UnknownMarker
+from search.library.check import check_library
 from search.library.reference import load_reference
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE, make_case, write_case

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from search import pipeline
-from search.server.app import create_app
 from search.cli import cli
-from tests.fakes import HashingEncoder
+from search.server.app import create_app
 from search.settings import load_settings
 from tests.conftest import GOOD_CASE
+from tests.fakes import HashingEncoder
 
 FILLED = GOOD_CASE.replace("id: C0901\n", "id: {id}\n").replace("测试案例：电梯停运业主投诉", "周六地库积水泡车，业主要求赔偿").replace(
     "早上八点，业主王先生来电，说电梯停在一楼不动了，他要赶去上班。",
@@ -115,10 +115,14 @@ def test_running_server_indexes_a_saved_case_by_itself(library):
         assert problems == [
             "cases/garage-flooding.md:6: level 的值“特大”不在允许范围内（可选：重大、重要、热点、一般） — 改为允许的值之一（投诉等级）",
             "cases/garage-flooding.md:19: 含有不能公开的个人信息：手机号码“13812345678” — 删除号码，写“业主留了联系电话”即可",
-            "cases/garage-flooding.md:33: 接听要点缺少“**别说**：”下的列表（绝不能说的话） — 格式见模板：**先说**：“……” / **先做**：加编号列表 / **别说**：加列表",
+            "cases/garage-flooding.md:33: 接听要点缺少“**别说**：”下的列表（绝不能说的话） — "
+            "格式见模板：**先说**：“……” / **先做**：加编号列表 / **别说**：加列表",
         ]
         assert client.get("/api/search", params={"q": "电梯"}).status_code == 200  # still serving
-        fixed = bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "") + "\n**别说**：\n\n- “天灾跟物业没关系。”\n- “您自己怎么不早点挪车？”\n"
+        fixed = (
+            bad.replace("level: 特大", "level: 重要").replace("（13812345678）", "")
+            + "\n**别说**：\n\n- “天灾跟物业没关系。”\n- “您自己怎么不早点挪车？”\n"
+        )
         saved = time.time()
         (library / "cases" / "garage-flooding.md").write_text(fixed, encoding="utf-8")
         found = False
