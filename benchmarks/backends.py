@@ -206,7 +206,7 @@ def compare(ref: dict, got: dict, slugs: list[str]) -> dict:
         "p_cos_min": float(p_cos.min()),
         "score_diff": float(np.abs(s_ref - s_got).max()),  # query–chunk similarity, all pairs
         "top1": f"{int((top_ref == top_got).sum())}/{len(top_ref)}",
-        "top1_case": f"{sum(a == b for a, b in zip(case_ref, case_got))}/{len(case_ref)}",
+        "top1_case": f"{sum(a == b for a, b in zip(case_ref, case_got, strict=True))}/{len(case_ref)}",
     }
 
 
@@ -281,13 +281,17 @@ def main() -> None:
     base_q, base_p = results[0]["q_median_ms"], results[0]["passages_per_s"]
 
     print(f"{N_QUERIES} queries, {N_CHUNKS} chunks of ≤{CHUNK_CHARS} chars, {results[0]['threads']} threads, {os.cpu_count()} CPUs\n")
-    print("| backend | load s | RSS after load / peak MB | query median ms | query p95 ms | passages/s | cos vs torch: queries min / mean | passages min | max \|Δ score\| | top-1 chunk / case = torch | model_id | others' CPU (cores) |")
+    print(
+        "| backend | load s | RSS after load / peak MB | query median ms | query p95 ms | passages/s | cos vs torch: queries min / mean | passages min"
+        " | max \|Δ score\| | top-1 chunk / case = torch | model_id | others' CPU (cores) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         c = compare(ref, r["emb"], slugs)
         same = "same" if r["model_id"] == results[0]["model_id"] else r["model_id"].split(":")[-1][:12]
         print(
-            f"| {r['backend']} | {r['load_s']:.1f} | {r['rss_load_mb']:.0f} / {r['rss_peak_mb']:.0f} | {r['q_median_ms']:.2f} ({base_q / r['q_median_ms']:.2f}×)"
+            f"| {r['backend']} | {r['load_s']:.1f} | {r['rss_load_mb']:.0f} / {r['rss_peak_mb']:.0f}"
+            f" | {r['q_median_ms']:.2f} ({base_q / r['q_median_ms']:.2f}×)"
             f" | {r['q_p95_ms']:.2f} | {r['passages_per_s']:.1f} ({r['passages_per_s'] / base_p:.2f}×)"
             f" | {c['q_cos_min']:.7f} / {c['q_cos_mean']:.7f} | {c['p_cos_min']:.7f} | {c['score_diff']:.1e} | {c['top1']} / {c['top1_case']} | {same}"
             f" | {r['others_cores']:.2f} |"

@@ -21,7 +21,6 @@ import platform
 import resource
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -108,7 +107,8 @@ def prebuilt(log: Path, root: Path, note: str = "") -> dict:
     parts = [float(x) for x in wall.split(":")]
     seconds = sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
     return {"chunks": manifest["n_chunks"], "rss": f"{rss_kb / 1024:.0f} MB",
-            "text": f"{seconds / 60:.0f} 分钟（{manifest['n_cases'] / seconds:.1f} 案例/秒，{manifest['n_chunks'] / seconds:.1f} 片段/秒；单独运行{'，' + note if note else ''}）"}
+            "text": f"{seconds / 60:.0f} 分钟（{manifest['n_cases'] / seconds:.1f} 案例/秒，"
+                    f"{manifest['n_chunks'] / seconds:.1f} 片段/秒；单独运行{'，' + note if note else ''}）"}
 
 
 def incremental(root: Path) -> dict:
@@ -242,7 +242,7 @@ def ann(searcher, qs: list[str]) -> dict:
             _, ids = idx.search(qv[i : i + 1], 10)
             lat.append((time.perf_counter() - t0) * 1000)
             ids_all.append(ids[0])
-        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids_all, truth)]))
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids_all, truth, strict=True)]))
         out[name] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "recall@10": recall}
     exact = Searcher(searcher.index, searcher.encoder, approx=False)
     approx = Searcher(searcher.index, searcher.encoder, approx=True)
@@ -401,7 +401,10 @@ def site_build(root: Path) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / 1024 / 1024
     from importlib.metadata import version
 
@@ -504,7 +507,9 @@ def render(res: dict) -> str:
         f"- **机器**：{res['machine']}",
         f"- **时间**：{res['date']}",
         f"- **命令**：`.venv/bin/{res['command']}`",
-        f"- **模型**：内置 multilingual-e5-small，推理后端 {res.get('backend', 'torch')}（CPU；检索服务和进程内查询都按服务设置用 {res.get('server_threads', 1)} 个推理线程，建索引用全部核）；查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
+        f"- **模型**：内置 multilingual-e5-small，推理后端 {res.get('backend', 'torch')}"
+        f"（CPU；检索服务和进程内查询都按服务设置用 {res.get('server_threads', 1)} 个推理线程，建索引用全部核）；"
+        "查询集：`benchmarks/heldout_queries.yaml` + `benchmarks/test_queries.yaml`",
         "- 超过 30 个案例的库是合成的（`benchmarks/synth.py`：用已有案例的句子重新拼接，标题带【合成】），只用于测速，不进站点。",
         "",
         "## 建索引与增量更新",
@@ -518,16 +523,18 @@ def render(res: dict) -> str:
         inc = r["incremental"]
         srv = f"{r['incremental_server']['seconds']:.2f} 秒" if "incremental_server" in r else "—"
         if b:
-            lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f} | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 | {srv} |")
+            lines.append(f"| {n} | {b['chunks']} | {f(b['seconds'])} 秒 | {b['cases'] / b['seconds']:.1f} | {b['chunks'] / b['seconds']:.1f}"
+                         f" | {b['peak_rss_mb']:.0f} MB | {f(inc['seconds'])} 秒 | {srv} |")
         else:
             pre = r.get("prebuilt", {})
-            lines.append(f"| {n} | {pre.get('chunks', '—')} | {pre.get('text', '（沿用已建索引）')} | — | — | {pre.get('rss', '—')} | {f(inc['seconds'])} 秒 | {srv} |")
+            lines.append(f"| {n} | {pre.get('chunks', '—')} | {pre.get('text', '（沿用已建索引）')} | — | — | {pre.get('rss', '—')}"
+                         f" | {f(inc['seconds'])} 秒 | {srv} |")
     for n, r in res["sizes"].items():
         if "quality" in r:
             lines += ["", f"## 检索质量（{n} 个案例，`caselib eval`）", "",
                       "| 查询集 | 条数 | BM25 hit@1 / hit@3 / MRR | 向量 hit@1 / hit@3 / MRR | 混合 hit@1 / hit@3 / MRR |", "| --- | --- | --- | --- | --- |"]
             for name, q in r["quality"].items():
-                cell = lambda m: " / ".join(f"{x:.3f}" for x in q[m])  # noqa: E731
+                cell = lambda m, q=q: " / ".join(f"{x:.3f}" for x in q[m])  # noqa: E731
                 lines.append(f"| {name} | {q['n']} | {cell('bm25')} | {cell('dense')} | {cell('hybrid')} |")
             lines += ["", "留出集一在选定 BM25 分词和融合权重时看过一次；测试集由另一人只根据案例目录编写，写成后只用于报告。"]
     lines += ["", "“`caselib index`”两列都包含启动进程、加载模型和校验全部案例文件（1 万个案例时校验约 4–5 秒）；"
@@ -539,18 +546,21 @@ def render(res: dict) -> str:
         ip = r["in_process"]
         lines.append(f"| {n} | {f(ip['hybrid']['p50'])} | {f(ip['hybrid']['p95'])} | {f(ip['hybrid']['p99'])} | {f(ip['dense']['p50'])} | "
                      f"{f(ip['bm25']['p50'])} | {f(ip['bm25']['p95'])} | {f(ip['encode']['p50'])} |")
-    lines += ["", "## HTTP 检索（127.0.0.1，`/api/search?k=5`，每个查询都不同，不走缓存；合成库开着检索记录，和正式运行一样，现有 30 个案例的库关掉，免得压测查询混进培训员的缺口报告）", "",
+    lines += ["", "## HTTP 检索（127.0.0.1，`/api/search?k=5`，每个查询都不同，不走缓存；"
+                  "合成库开着检索记录，和正式运行一样，现有 30 个案例的库关掉，免得压测查询混进培训员的缺口报告）", "",
               "| 案例数 | 并发 | 请求数 | 错误 | 每秒请求 | p50 | p95 | p99 | 压测中峰值内存 |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n, r in res["sizes"].items():
         for run in r["http"]["runs"]:
-            lines.append(f"| {n} | {run['concurrency']} | {run['requests']} | {run['errors']} | {run['rps']:.0f} | {f(run['p50'])} | {f(run['p95'])} | {f(run['p99'])} | {run['peak_rss_mb']:.0f} MB |")
+            lines.append(f"| {n} | {run['concurrency']} | {run['requests']} | {run['errors']} | {run['rps']:.0f}"
+                         f" | {f(run['p50'])} | {f(run['p95'])} | {f(run['p99'])} | {run['peak_rss_mb']:.0f} MB |")
     agent_rows = [(n, r["http"]["agents"]) for n, r in res["sizes"].items() if r["http"].get("agents")]
     if agent_rows:
         lines += ["", "上表是闭环压测：每个客户端收到结果立刻发下一条，测的是吞吐上限。坐席实际的用法是开环的——"
                   "边听边打字，几秒才查一次。下表是 8 个坐席各自每秒检索一次（错开发出）：", "",
                   "| 案例数 | 坐席 | 每人间隔 | 请求数 | 错误 | p50 | p95 | p99 |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for n, a in agent_rows:
-            lines.append(f"| {n} | {a['agents']} | {a['every_s']:.0f} 秒 | {a['requests']} | {a['errors']} | {f(a['p50'])} | {f(a['p95'])} | {f(a['p99'])} |")
+            lines.append(f"| {n} | {a['agents']} | {a['every_s']:.0f} 秒 | {a['requests']} | {a['errors']}"
+                         f" | {f(a['p50'])} | {f(a['p95'])} | {f(a['p99'])} |")
     lines += ["", "| 案例数 | 服务空闲内存（RSS） | 压测后内存 |", "| --- | --- | --- |"]
     for n, r in res["sizes"].items():
         lines.append(f"| {n} | {r['http']['rss_idle_mb']:.0f} MB | {r['http']['rss_after_mb']:.0f} MB |")
@@ -558,7 +568,8 @@ def render(res: dict) -> str:
         if "load" in r:
             run = r["load"]["runs"][0]
             lines += ["", f"## 稳定性压测（{n} 个案例）", "",
-                      f"{run['concurrency']} 个并发客户端，持续 {res['command'] and ''}{int(round(run['requests'] / max(run['rps'], 1e-9)))} 秒左右：共 {run['requests']} 次请求，**{run['errors']} 次错误**，"
+                      f"{run['concurrency']} 个并发客户端，持续 {res['command'] and ''}{int(round(run['requests'] / max(run['rps'], 1e-9)))} 秒左右："
+                      f"共 {run['requests']} 次请求，**{run['errors']} 次错误**，"
                       f"p50 {f(run['p50'])} 毫秒，p95 {f(run['p95'])} 毫秒，p99 {f(run['p99'])} 毫秒，峰值内存 {run['peak_rss_mb']:.0f} MB。"]
     for n, r in res["sizes"].items():
         if "ann" in r:
@@ -568,20 +579,25 @@ def render(res: dict) -> str:
                       "| 索引 | 单次检索 p50（毫秒） | p95 | recall@10（相对 flat） |", "| --- | --- | --- | --- |",
                       f"| faiss IndexFlatIP | {a['flat']['p50']:.2f} | {a['flat']['p95']:.2f} | 1.000 |"]
             if ivf:
-                lines.append(f"| faiss IVF-Flat（nlist={a['ivf_nlist']}，nprobe={a['ivf_nprobe']}） | {ivf['p50']:.2f} | {ivf['p95']:.2f} | {ivf['recall@10']:.3f} |")
+                lines.append(f"| faiss IVF-Flat（nlist={a['ivf_nlist']}，nprobe={a['ivf_nprobe']}） | {ivf['p50']:.2f} | {ivf['p95']:.2f}"
+                             f" | {ivf['recall@10']:.3f} |")
             lines += [f"| faiss HNSW（M=32，efSearch=64） | {a['hnsw']['p50']:.2f} | {a['hnsw']['p95']:.2f} | {a['hnsw']['recall@10']:.3f} |",
-                      "", f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒" + (f"；IVF 训练加入库 {a['ivf_build_s']:.1f} 秒（加载索引时做，不存盘）。" if ivf else "。")]
+                      "",
+                      f"HNSW 建图 {a['hnsw_build_s']:.1f} 秒" + (f"；IVF 训练加入库 {a['ivf_build_s']:.1f} 秒（加载索引时做，不存盘）。" if ivf else "。")]
             if "hybrid" in a:
                 h = a["hybrid"]
-                lines.append(f"完整的混合检索（k=5，{h['n']} 条查询）用 IVF 与用 flat 相比：第一名相同 {h['top1_agree']:.3f}，前 5 名重合 {h['overlap@5']:.3f}；"
+                lines.append(f"完整的混合检索（k=5，{h['n']} 条查询）用 IVF 与用 flat 相比："
+                             f"第一名相同 {h['top1_agree']:.3f}，前 5 名重合 {h['overlap@5']:.3f}；"
                              f"p50 {h['ivf_p50']:.1f} 毫秒对 {h['flat_p50']:.1f} 毫秒。")
     for n, r in res["sizes"].items():
         if "site_seconds" in r:
-            lines += ["", "## 站点构建", "", f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]
+            lines += ["", "## 站点构建", "",
+                      f"`caselib build`（{n} 个案例：校验 + 增量索引 + mkdocs 生成站点）用时 {f(r['site_seconds'])} 秒。"]
         if r.get("freshness"):
             fr = r["freshness"]
             lines += ["", "## 培训员保存新案例后多久能查到", "",
-                      f"在运行中的 `caselib serve` 旁边往 `cases/` 保存一个新案例文件：**{fr['searchable_s']:.1f} 秒**后检索接口就能返回它（服务自己校验、增量编码、切换索引），"
+                      f"在运行中的 `caselib serve` 旁边往 `cases/` 保存一个新案例文件：**{fr['searchable_s']:.1f} 秒**后检索接口就能返回它"
+                      "（服务自己校验、增量编码、切换索引），"
                       f"{fr['page_s']:.1f} 秒后它的案例页也生成好了（服务在后台重新生成站点）。"]
     return "\n".join(lines) + "\n"
 

@@ -37,9 +37,16 @@ class Settings(BaseModel):
     token: str | None = Field(None, description="写操作/重载接口的令牌；未设置时只接受本机调用")
     log_searches: bool = Field(True, description="是否在本地记录检索日志（已脱敏）")
     backend: Literal["auto", "torch", "onnx", "onnx-int8", "openvino"] = Field(
-        "auto", description="推理后端：auto（默认：内置模型用 onnx，其他模型用 torch）、torch、onnx、onnx-int8、openvino（需 pip install 'caselib[openvino]'）；onnx 与 torch 结果相同，索引通用"
+        "auto",
+        description="推理后端：auto（默认：内置模型用 onnx，其他模型用 torch）、torch、onnx、onnx-int8、openvino（需 pip install 'caselib[openvino]'）；"
+        "onnx 与 torch 结果相同，索引通用",
     )
-    server_threads: int = Field(1, ge=1, le=64, description="服务进程里模型推理用的线程数；默认 1：同机另有建索引等任务时不会互相拖慢（2 核上两个进程各用 2 线程，单次查询会从 10 毫秒变成几百毫秒）")
+    server_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="服务进程里模型推理用的线程数；默认 1：同机另有建索引等任务时不会互相拖慢（2 核上两个进程各用 2 线程，单次查询会从 10 毫秒变成几百毫秒）",
+    )
     auto_index: bool = Field(True, description="serve 运行时，cases/ 有改动就自动校验、更新索引并重新生成站点")
     max_k: int = Field(20, ge=1, le=100, description="单次检索最多返回的案例数")
     weak_threshold: float | None = Field(
