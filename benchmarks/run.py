@@ -218,7 +218,8 @@ def ann(searcher, qs: list[str]) -> dict:
     IVF and the flat index side by side, to see whether agents would notice."""
     import faiss
 
-    from search.retrieval.searcher import Searcher, _dense_index
+    from search.retrieval.dense import dense_index as _dense_index
+    from search.retrieval.searcher import Searcher
 
     vecs = np.ascontiguousarray(searcher.index.vectors, dtype=np.float32)
     qv = searcher.encoder.encode_queries(qs).astype(np.float32)

@@ -140,27 +140,39 @@ def _marked(snippet: str, marks) -> str:
 
 
 @cli.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--misses", is_flag=True, help="列出首位没有命中的查询")
 @click.pass_context
 @_domain_errors
-def eval_(ctx, file, misses):
-    """在评测集上比较 BM25、向量、混合检索：hit@1、hit@3、MRR。"""
+def eval_(ctx, files, misses):
+    """在评测集上比较 BM25、向量、混合检索：hit@1、hit@3、MRR，以及无匹配 AUC。
+
+    可一次给几个集合（如 开发集、留出集、测试集、真实投诉文本），各出一张表。
+    relevant 为 [] 的条目（库里没有合适案例）不计入命中率，只计入无匹配 AUC：
+    能答的查询的置信度高于不能答的查询的概率。"""
     from pathlib import Path
 
     from search import pipeline
     from search.retrieval.evaluate import evaluate, load_queries
 
-    queries = load_queries(Path(file))
-    scores = evaluate(pipeline.open_searcher(_settings(ctx)), queries)
-    click.echo(f"{len(queries)} 条查询")
-    click.echo(f"{'方式':<8}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
-    for s in scores:
-        click.echo(f"{s.mode:<8}{s.hit1:>8.3f}{s.hit3:>8.3f}{s.mrr:>8.3f}")
-    if misses:
+    sets = [(Path(f), load_queries(Path(f))) for f in files]
+    searcher = pipeline.open_searcher(_settings(ctx))
+    for n, (path, queries) in enumerate(sets):
+        scores = evaluate(searcher, queries)
+        if len(sets) > 1:
+            click.echo(("\n" if n else "") + f"== {path.name}")
+        click.echo(f"{len(queries)} 条查询")
+        with_auc = scores[0].unanswerable > 0
+        if with_auc:
+            click.echo(f"其中 {scores[0].unanswerable} 条库里没有合适的案例（只计入无匹配 AUC）")
+        click.echo(f"{'方式':<8}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}" + (f"{'AUC':>8}" if with_auc else ""))
         for s in scores:
-            for q, rel, got in s.misses:
-                click.echo(f"[{s.mode}] {q}  应为 {rel}  实得 {got}")
+            auc = f"{s.auc:>8.3f}" if with_auc else ""
+            click.echo(f"{s.mode:<8}{s.hit1:>8.3f}{s.hit3:>8.3f}{s.mrr:>8.3f}{auc}")
+        if misses:
+            for s in scores:
+                for q, rel, got in s.misses:
+                    click.echo(f"[{s.mode}] {q}  应为 {rel}  实得 {got}")
 
 
 @cli.command()

@@ -1,5 +1,9 @@
 """Retrieval quality on a YAML list of {q, relevant: [slug…]}: hit@1, hit@3 and MRR for
-BM25 alone, dense alone and hybrid, from the same loaded index."""
+BM25 alone, dense alone and hybrid, from the same loaded index.
+
+An item with ``relevant: []`` has no good case in the library: it does not count for the
+hit rates, but for the no-match AUC, the probability that an answerable query's
+confidence (what the weak/strong cut is applied to) beats an unanswerable one's."""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ class ModeScores:
     hit3: float
     mrr: float
     misses: list[tuple[str, list[str], list[str]]]  # (query, relevant, top-3 returned) where top-1 is wrong
+    answerable: int = 0
+    unanswerable: int = 0
+    auc: float | None = None  # no-match AUC; None without unanswerable items
 
 
 def load_queries(path: Path) -> list[dict]:
@@ -41,15 +48,31 @@ def evaluate(searcher, queries: list[dict], modes=("bm25", "dense", "hybrid"), d
         assert mode in MODES
         hit1 = hit3 = rr = 0.0
         misses = []
+        conf_yes: list[float] = []
+        conf_no: list[float] = []
         for x in queries:
-            got = [h.record.slug for h in searcher.search(str(x["q"]), k=depth, mode=mode).hits]
+            result = searcher.search(str(x["q"]), k=depth, mode=mode)
+            got = [h.record.slug for h in result.hits]
             relevant = set(x["relevant"])
+            if not relevant:
+                conf_no.append(result.confidence)
+                continue
+            conf_yes.append(result.confidence)
             rank = next((i + 1 for i, s in enumerate(got) if s in relevant), None)
             hit1 += rank == 1
             hit3 += rank is not None and rank <= 3
             rr += 1.0 / rank if rank else 0.0
             if rank != 1:
                 misses.append((str(x["q"]), list(x["relevant"]), got[:3]))
-        n = max(1, len(queries))
-        out.append(ModeScores(mode, hit1 / n, hit3 / n, rr / n, misses))
+        n = max(1, len(conf_yes))
+        out.append(ModeScores(mode, hit1 / n, hit3 / n, rr / n, misses, len(conf_yes), len(conf_no),
+                              no_match_auc(conf_yes, conf_no)))
     return out
+
+
+def no_match_auc(answerable: list[float], unanswerable: list[float]) -> float | None:
+    """P(an answerable query's confidence > an unanswerable one's), ties counting half."""
+    if not answerable or not unanswerable:
+        return None
+    wins = sum((a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable)
+    return wins / (len(answerable) * len(unanswerable))

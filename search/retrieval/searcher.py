@@ -1,10 +1,12 @@
-"""Hybrid retrieval: dense (faiss inner product on normalised vectors) fused with BM25
-over jieba tokens, per case, with filters and a highlighted snippet of the best section.
+"""Hybrid retrieval: dense (faiss inner product on normalised vectors) and BM25 over jieba
+tokens, per case, fused (search.retrieval.fusion), with filters and a highlighted snippet
+of the best section.
 
 Both sides see the same normalised text (Traditional → Simplified, NFKC), so 暖氣不熱
-finds 暖气不热. Fusion is reciprocal-rank fusion of the per-case rankings: it needs no
-score calibration between the two very different scales, and a case that only one side
-finds still gets credit.
+finds 暖气不热. A long text is also split into clauses (search.retrieval.clauses), each
+embedded in the same batch as the whole, so the clause that names the problem is matched
+on its own. `score()` computes every per-case array once; `search()` turns them into
+hits and `explain()` (search.retrieval.explain) into the hit-testing view.
 """
 
 from __future__ import annotations
@@ -19,19 +21,12 @@ from search.errors import QueryError
 from search.index.records import CaseRecord
 from search.index.store import Index
 from search.library.textnorm import highlight_terms, normalize, tokenize
+from search.retrieval import fusion
+from search.retrieval.clauses import split_clauses
+from search.retrieval.dense import APPROX_MIN_CHUNKS, dense_index
+from search.retrieval.snippets import make_snippet
 
-RRF_K = 60  # the usual constant; larger flattens rank differences
-# Dense retrieval is the stronger of the two on colloquial queries; BM25 adds exact terms
-# (names of facilities, 禁语 wording) at half weight so it can break ties, not overrule.
-WEIGHTS = {"dense": 1.0, "bm25": 0.5}
-DENSE_CANDIDATES = 1000  # chunk candidates taken from faiss before grouping by case
-# Exact (flat) search reads every vector per query: 0.4 ms at 7,800 chunks but about 6 ms at
-# 78,000 (10,000 cases), where it becomes memory-bound. Past this size an IVF index searches
-# the nearest clusters only. It is built at load time (k-means on a sample: under a second
-# at 78,000 chunks), so nothing extra is stored and an incremental update stays cheap.
-APPROX_MIN_CHUNKS = 20_000
-IVF_TRAIN_PER_LIST = 64  # k-means sample size per cluster (faiss' own default is 256)
-SNIPPET_CHARS = 120
+DENSE_CANDIDATES = 1000  # chunk candidates taken from faiss per query vector
 MODES = ("hybrid", "dense", "bm25")
 
 
@@ -39,24 +34,46 @@ MODES = ("hybrid", "dense", "bm25")
 class Hit:
     record: CaseRecord
     score: float
-    dense: float  # best chunk cosine (0 when not a dense candidate)
+    dense: float  # best chunk cosine of the whole query (0 when not a dense candidate)
     bm25: float  # best chunk BM25 score
     section: str
     snippet: str
     highlights: list[tuple[int, int]] = field(default_factory=list)
-    weak: bool = False  # dense below the caller's calibrated cut: shown, marked 相似度低
+    weak: bool = False  # below the caller's calibrated cut: shown, marked 相似度低
 
 
 @dataclass
 class SearchResult:
     """What one search found. ``match`` is the weak/strong decision every face shows:
     "strong" (a close precedent first), "weak" (even the best hit is below the cut) or
-    "none" (no hits). Serialised by search.server.schemas for the API and the CLI alike."""
+    "none" (no hits); ``confidence`` is what the cut was applied to. Serialised by
+    search.server.schemas for the API and the CLI alike."""
 
     query: str
     took_ms: float
     hits: list[Hit]
     match: Literal["strong", "weak", "none"] = "none"
+    confidence: float = 0.0
+
+
+@dataclass
+class Scores:
+    """Everything one query scored, per chunk and per case (-inf: not found)."""
+
+    query: str  # normalised
+    clauses: list[str]  # more than one: a long text, scored as one
+    tokens: list[str]  # BM25 query tokens found in the library's vocabulary
+    mode: str
+    dense_chunks: np.ndarray | None  # whole-query cosine per chunk
+    dense_whole: np.ndarray | None  # per case: best chunk cosine of the whole query
+    dense: np.ndarray | None  # per case: the dense side's score (pooled over clauses if long)
+    bm25_chunks: np.ndarray | None
+    bm25: np.ndarray | None  # per case: best chunk BM25
+    fused: np.ndarray
+
+    @property
+    def long(self) -> bool:
+        return len(self.clauses) > 1
 
 
 class Searcher:
@@ -68,39 +85,88 @@ class Searcher:
         self.encoder = encoder
         if approx is None:
             approx = len(index.chunks) >= APPROX_MIN_CHUNKS
-        self.faiss = _dense_index(np.ascontiguousarray(index.vectors, dtype=np.float32), approx)
+        self.faiss = dense_index(np.ascontiguousarray(index.vectors, dtype=np.float32), approx)
         self.n_cases = len(index.case_order)
         recs = [index.cases[s] for s in index.case_order]
         self._category = np.array([r.category for r in recs])
         self._level = np.array([r.level for r in recs])
         self._tags = [frozenset(r.tags) for r in recs]
+        starts = index.case_starts
+        self._ends = np.r_[starts[1:], len(index.chunks)].astype(np.int64) if len(starts) else np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ public
 
     def search(self, query: str, k: int = 5, category: str | None = None, level: str | None = None,
                tags: list[str] | None = None, mode: str = "hybrid", weak_below: float = 0.0) -> SearchResult:
-        """``weak_below``: the calibrated cosine cut (Settings.weak_below); a hit whose best
-        chunk is below it is marked weak, and so is the result when its first hit is. In
-        bm25 mode there is no cosine, so nothing is marked weak."""
+        """``weak_below``: the calibrated cosine cut (Settings.weak_below); the result is weak
+        when its confidence is below it, and so is every hit whose cosine is. In bm25 mode
+        there is no cosine, so nothing is marked weak."""
         t0 = time.perf_counter()
+        s = self.score(query, category, level, tags, mode)
+        order = [int(c) for c in np.argsort(-s.fused, kind="stable")[:k] if np.isfinite(s.fused[c])]
+        terms = highlight_terms(s.query) if order else []
+        hits = [self._hit(s, ci, terms) for ci in order]
+        conf = self.confidence(s, order[0]) if order else 0.0
+        cut = weak_below if mode != "bm25" else 0.0
+        for h in hits:
+            h.weak = h.dense < cut
+        if hits:
+            hits[0].weak = conf < cut
+        match = "none" if not hits else ("weak" if hits[0].weak else "strong")
+        return SearchResult(query, (time.perf_counter() - t0) * 1000, hits, match, conf)
+
+    def score(self, query: str, category=None, level=None, tags=None, mode: str = "hybrid") -> Scores:
         q = normalize(query or "")
         if not q:
             raise QueryError("q", "查询内容为空：请输入业主反映的问题，如“暖气不热”")
         if mode not in MODES:
             raise QueryError("mode", f"mode 只能是 {', '.join(MODES)}")
         allowed = self._case_mask(category, level, tags)
-        hits: list[Hit] = []
-        if len(self.index.chunks) and allowed.any():
-            dense_chunk = self._dense(q) if mode != "bm25" else None
-            bm25_chunk = self._bm25(q) if mode != "dense" else None
-            hits = self._fuse(q, dense_chunk, bm25_chunk, allowed, k)
-        cut = weak_below if mode != "bm25" else 0.0
-        for h in hits:
-            h.weak = h.dense < cut
-        match = "none" if not hits else ("weak" if hits[0].weak else "strong")
-        return SearchResult(query, (time.perf_counter() - t0) * 1000, hits, match)
+        clauses = split_clauses(q)
+        empty = not len(self.index.chunks) or not allowed.any()
+        dense_chunks = dense_whole = dense = bm25_chunks = bm25 = None
+        tokens: list[str] = []
+        if mode != "bm25" and not empty:
+            dense_chunks, dense_whole, dense = self._dense(q, clauses, allowed)
+        if mode != "dense" and not empty:
+            tokens, bm25_chunks, bm25 = self._bm25(q, allowed)
+        if empty:
+            fused = np.full(self.n_cases, fusion.MISSING)
+        else:
+            fused = fusion.fuse(dense, bm25, len(clauses) > 1)
+        return Scores(q, clauses, tokens, mode, dense_chunks, dense_whole, dense, bm25_chunks, bm25, fused)
+
+    def confidence(self, s: Scores, case: int) -> float:
+        """What the weak cut applies to: the case's cosine (+ the agreement bonus in hybrid
+        mode); in bm25 mode its BM25 score."""
+        if s.dense_whole is None:
+            return float(s.bm25[case]) if s.bm25 is not None and np.isfinite(s.bm25[case]) else 0.0
+        cos = float(s.dense_whole[case]) if np.isfinite(s.dense_whole[case]) else 0.0
+        return fusion.confidence(cos, fusion.agree(s.dense, s.bm25))
+
+    def best_chunk(self, s: Scores, case: int, side: str | None = None) -> int:
+        """The chunk row a case is shown by: best on both sides together, or on one."""
+        a, b = int(self.index.case_starts[case]), int(self._ends[case])
+        pick = np.zeros(b - a)
+        for name, arr in (("dense", s.dense_chunks), ("bm25", s.bm25_chunks)):
+            if arr is None or (side and side != name):
+                continue
+            part = np.nan_to_num(arr[a:b], neginf=0.0).clip(0, None)
+            top = float(np.nan_to_num(arr, neginf=0.0).max())
+            pick += part / top if top > 0 else part
+        return a + int(np.argmax(pick))
 
     # ------------------------------------------------------------------ stages
+
+    def _hit(self, s: Scores, ci: int, terms: list[str]) -> Hit:
+        chunk = self.index.chunks[self.best_chunk(s, ci)]
+        snippet, marks = make_snippet(chunk.text, terms)
+        rec = self.index.cases[self.index.case_order[ci]]
+
+        def val(arr):
+            return float(arr[ci]) if arr is not None and np.isfinite(arr[ci]) else 0.0
+
+        return Hit(rec, val(s.fused), val(s.dense_whole), val(s.bm25), chunk.section, snippet, marks)
 
     def _case_mask(self, category, level, tags) -> np.ndarray:
         mask = np.ones(self.n_cases, dtype=bool)
@@ -112,110 +178,34 @@ class Searcher:
             mask &= np.fromiter((t in ts for ts in self._tags), dtype=bool, count=self.n_cases)
         return mask
 
-    def _dense(self, q: str) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk rows, cosines) of the top candidates."""
+    def _per_case(self, rows: np.ndarray, vals: np.ndarray, allowed: np.ndarray, floor: float | None = None) -> np.ndarray:
+        cases = self.index.chunk_case[rows]
+        keep = allowed[cases] if floor is None else allowed[cases] & (vals > floor)
+        best = np.full(self.n_cases, fusion.MISSING)
+        np.maximum.at(best, cases[keep], vals[keep])
+        return best
+
+    def _dense(self, q: str, clauses: list[str], allowed: np.ndarray):
+        """The whole text and (if long) each clause, encoded in one batch."""
+        texts = [q] + (clauses if len(clauses) > 1 else [])
+        # two batches: padded together, every short clause would cost as much as the whole text
         qv = self.encoder.encode_queries([q]).astype(np.float32)
+        if len(texts) > 1:
+            qv = np.vstack([qv, self.encoder.encode_queries(clauses).astype(np.float32)])
         k = min(len(self.index.chunks), DENSE_CANDIDATES)
         scores, ids = self.faiss.search(qv, k)
+        chunks = np.full(len(self.index.chunks), fusion.MISSING)
         valid = ids[0] >= 0
-        return ids[0][valid], scores[0][valid]
+        chunks[ids[0][valid]] = scores[0][valid]
+        whole = self._per_case(ids[0][valid], scores[0][valid], allowed)
+        if len(texts) == 1:
+            return chunks, whole, whole
+        per_clause = np.stack([self._per_case(ids[j][ids[j] >= 0], scores[j][ids[j] >= 0], allowed)
+                               for j in range(1, len(texts))])
+        return chunks, whole, fusion.pool_clauses(whole, per_clause)
 
-    def _bm25(self, q: str) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk rows, scores) of the chunks sharing a term with the query."""
+    def _bm25(self, q: str, allowed: np.ndarray):
         tokens = [t for t in tokenize(q) if t in self.index.bm25.vocab_dict]
-        if not tokens:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        scores = self.index.bm25.get_scores(tokens)
-        rows = np.flatnonzero(scores)
-        return rows, scores[rows]
-
-    def _fuse(self, q, dense, bm25, allowed, k) -> list[Hit]:
-        """Reciprocal-rank fusion of the per-case best chunk of each side. Works on the
-        sides' sparse candidates only (a few thousand chunks, not all 78,000 at 10,000
-        cases): each side ranks the allowed cases it found by their best chunk (ties by
-        case order), and contributes weight / (RRF_K + rank)."""
-        n_chunks = len(self.index.chunks)
-        fused = np.zeros(self.n_cases, dtype=np.float64)
-        best_of = {}
-        full = {}  # chunk scores of each side, for choosing the snippet
-        for name, side in (("dense", dense), ("bm25", bm25)):
-            if side is None:
-                continue
-            rows, vals = side
-            top = float(vals.max()) if len(vals) and vals.max() > 0 else 1.0
-            chunk_scores = np.zeros(n_chunks, dtype=np.float32)
-            chunk_scores[rows] = np.clip(vals, 0, None) / top
-            full[name] = chunk_scores
-            floor = 0.0 if name == "bm25" else -1.0
-            cases = self.index.chunk_case[rows]
-            keep = allowed[cases] & (vals > floor)
-            best = np.full(self.n_cases, -np.inf, dtype=np.float32)
-            np.maximum.at(best, cases[keep], vals[keep])
-            present = np.flatnonzero(np.isfinite(best))
-            ranked = present[np.argsort(-best[present], kind="stable")]
-            fused[ranked] += WEIGHTS[name] / (RRF_K + np.arange(1, len(ranked) + 1))
-            best_of[name] = best
-        candidates = np.flatnonzero(fused > 0)
-        candidates = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
-        terms = highlight_terms(q)
-        hits = []
-        starts = self.index.case_starts
-        ends = np.r_[starts[1:], n_chunks]
-        for ci in candidates:
-            a, b = starts[ci], ends[ci]
-            pick = sum(f[a:b] for f in full.values())
-            row = a + int(np.argmax(pick))
-            chunk = self.index.chunks[row]
-            snippet, marks = make_snippet(chunk.text, terms)
-            slug = self.index.case_order[ci]
-            scores = {name: float(best[ci]) if np.isfinite(best[ci]) else 0.0 for name, best in best_of.items()}
-            hits.append(Hit(self.index.cases[slug], float(fused[ci]), scores.get("dense", 0.0), scores.get("bm25", 0.0),
-                            chunk.section, snippet, marks))
-        return hits
-
-
-def _dense_index(vectors: np.ndarray, approx: bool):
-    """Flat inner product, or IVF-Flat with √n clusters when ``approx``. A third of the
-    clusters are read per query: on the 10,000-case library (278 clusters) reading 23 gave
-    recall@10 0.944 but a different first case for 8% of queries; 92 give the same first
-    case as flat at a third of flat's cost (benchmarks/run.py, ann section)."""
-    import faiss
-
-    n, dim = vectors.shape
-    if not approx or n < 2:
-        flat = faiss.IndexFlatIP(dim)
-        if n:
-            flat.add(vectors)
-        return flat
-    nlist = max(1, int(np.sqrt(n)))
-    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    ivf.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST  # faiss samples; its seed is fixed, so loads agree
-    ivf.train(vectors)
-    ivf.add(vectors)
-    ivf.nprobe = max(8, nlist // 3)
-    return ivf
-
-
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
-    """A window of `text` around the first query term, with [start, end) offsets of every
-    term occurrence inside it. Offsets, not markup: each face escapes and marks itself."""
-    text = text.replace("\n", " ")
-    norm = normalize(text) if len(normalize(text)) == len(text) else text
-    first = min((i for i in (norm.find(t) for t in terms) if i >= 0), default=0)
-    start = max(0, min(first - width // 4, len(text) - width))
-    end = min(len(text), start + width)
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
-    window, nwindow = text[start:end], norm[start:end]
-    marks: list[tuple[int, int]] = []
-    taken = [False] * len(window)
-    for t in terms:  # longest first, no overlaps
-        pos = nwindow.find(t)
-        while pos >= 0:
-            if not any(taken[pos : pos + len(t)]):
-                marks.append((pos + len(prefix), pos + len(prefix) + len(t)))
-                for i in range(pos, pos + len(t)):
-                    taken[i] = True
-            pos = nwindow.find(t, pos + 1)
-    marks.sort()
-    return prefix + window + suffix, marks
+        chunks = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.index.chunks), np.float32)
+        rows = np.flatnonzero(chunks)
+        return tokens, chunks, self._per_case(rows, chunks[rows], allowed, floor=0.0)

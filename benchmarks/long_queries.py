@@ -1,0 +1,76 @@
+"""Latency of long complaint texts: query encoding alone against a whole in-process search.
+
+    .venv/bin/python benchmarks/long_queries.py [--repeat 3]
+
+For each text of benchmarks/real_queries.yaml (up to 300 characters) it times, on one
+inference thread like the server: encoding the text once; encoding the text and its
+clauses in one batch (what the searcher does for a long text); and the whole
+`Searcher.search()` (normalise, split, encode, faiss, BM25, fusion, snippets). Prints p50
+and p95 of each and the ratio the issue asks about (search p95 / encoding p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    from search import pipeline
+    from search.library.textnorm import normalize
+    from search.retrieval.clauses import split_clauses
+    from search.settings import load_settings
+
+    settings = load_settings(ROOT)
+    encoder = pipeline.load_encoder(settings, threads=1)
+    searcher = pipeline.open_searcher(settings, encoder=encoder)
+    texts = [str(x["q"]) for x in yaml.safe_load((ROOT / "benchmarks" / "real_queries.yaml").read_text(encoding="utf-8"))]
+    for t in texts[:5]:  # warm up
+        searcher.search(t)
+    enc_one, enc_batch, search = [], [], []
+    n_clauses = []
+    for _ in range(args.repeat):
+        for t in texts:
+            q = normalize(t)
+            clauses = split_clauses(q)
+            n_clauses.append(len(clauses))
+            t0 = time.perf_counter()
+            encoder.encode_queries([q])
+            t1 = time.perf_counter()
+            encoder.encode_queries([q])
+            if len(clauses) > 1:
+                encoder.encode_queries(clauses)
+            t2 = time.perf_counter()
+            searcher.search(t, k=5)
+            t3 = time.perf_counter()
+            enc_one.append((t1 - t0) * 1000)
+            enc_batch.append((t2 - t1) * 1000)
+            search.append((t3 - t2) * 1000)
+    print(f"{len(texts)} texts × {args.repeat}, {statistics.mean(len(t) for t in texts):.0f} characters on average, "
+          f"{statistics.mean(n_clauses):.1f} clauses on average; backend {settings.backend}, 1 thread")
+    for name, xs in (("encode the text once", enc_one), ("encode text, then its clauses", enc_batch),
+                     ("whole search()", search)):
+        print(f"{name:<36} p50 {pct(xs, 50):7.1f} ms   p95 {pct(xs, 95):7.1f} ms")
+    print(f"search p95 / single-encoding p95: {pct(search, 95) / pct(enc_one, 95):.2f}")
+    print(f"search p95 / text+clauses encoding p95: {pct(search, 95) / pct(enc_batch, 95):.2f}")
+
+
+if __name__ == "__main__":
+    main()
