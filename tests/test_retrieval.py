@@ -6,7 +6,7 @@ import pytest
 
 from search import pipeline
 from search.errors import QueryError
-from search.retrieval.searcher import make_snippet
+from search.retrieval.snippets import make_snippet
 from tests.conftest import three_case_library
 
 
@@ -75,7 +75,7 @@ def test_ivf_recall_against_flat_on_clustered_vectors():
     # 30,000 vectors in 300 topics, like chunks of many cases on a few hundred themes
     import numpy as np
 
-    from search.retrieval.searcher import _dense_index
+    from search.retrieval.dense import dense_index as _dense_index
 
     rng = np.random.default_rng(7)
     centres = rng.standard_normal((300, 64)).astype(np.float32)
