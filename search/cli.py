@@ -97,10 +97,11 @@ def _index_summary(result) -> str:
 @click.option("--level", help="只看某一等级，如 重大")
 @click.option("--tag", "tags", multiple=True, help="只看带这个标签的案例，可重复")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True, help="检索方式")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 /api/search 相同的结构）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 /api/search 相同的结构；加 --explain 时与 /api/explain 相同）")
+@click.option("--explain", is_flag=True, help="命中测试：列出每个案例在 BM25、向量两侧的名次和得分、匹配的词和章节、融合名次、强弱判断和阈值")
 @click.pass_context
 @_domain_errors
-def search(ctx, query, k, category, level, tags, mode, as_json):
+def search(ctx, query, k, category, level, tags, mode, as_json, explain):
     """检索相似案例，如：caselib search "暖气不热，业主很生气"。"""
     import json
 
@@ -108,6 +109,17 @@ def search(ctx, query, k, category, level, tags, mode, as_json):
 
     settings = _settings(ctx)
     searcher = pipeline.open_searcher(settings)
+    if explain:
+        from search.retrieval.explain import explain as explain_query
+        from search.server.schemas import explain_response
+
+        x = explain_query(searcher, query, k=k, weak_below=settings.weak_below, mode=mode, category=category,
+                          level=level, tags=list(tags))
+        if as_json:
+            click.echo(json.dumps(explain_response(x).model_dump(mode="json"), ensure_ascii=False, indent=2))
+        else:
+            _print_explanation(x)
+        return
     result = searcher.search(query, k=k, category=category, level=level, tags=list(tags), mode=mode,
                              weak_below=settings.weak_below)
     if as_json:
@@ -128,6 +140,26 @@ def search(ctx, query, k, category, level, tags, mode, as_json):
         click.echo(f"   {h.section}：{_marked(h.snippet, h.highlights)}")
         click.echo(f"   先说：{r.say}")
     click.echo(click.style(f"（{result.took_ms:.0f} ms）", dim=True))
+
+
+def _print_explanation(x) -> None:
+    words = {"strong": "有相近先例", "weak": "没有足够相近的先例", "none": "没有结果"}
+    click.echo(f"查询：{x.query}")
+    if len(x.clauses) > 1:
+        click.echo(f"分句（{len(x.clauses)}）：" + " | ".join(x.clauses))
+    click.echo(f"BM25 用到的词：{'、'.join(x.terms) or '（无：库里没有这些词）'}")
+    click.echo(f"融合：{x.method}")
+    agreed = "，BM25 的第一名也在向量前三（置信度已加分）" if x.agreed else ""
+    click.echo(f"判断：{words[x.match]}（置信度 {x.confidence:.3f}，阈值 {x.threshold:.3f}{agreed}）")
+    click.echo(f"{'融合':>4} {'向量':>4} {'BM25':>5}  案例")
+    for c in x.cases:
+        def rank(n):
+            return str(n) if n else "-"
+        click.echo(f"{rank(c.fused_rank):>4} {rank(c.dense_rank):>4} {rank(c.bm25_rank):>5}  {c.title}（{c.slug}）")
+        if c.dense_rank:
+            click.echo(f"{'':16}向量 {c.dense_score:.3f}（余弦 {c.dense_cosine:.3f}）· {c.dense_section}：{c.dense_excerpt}")
+        if c.bm25_rank:
+            click.echo(f"{'':16}BM25 {c.bm25_score:.2f} · {c.bm25_section}：{'、'.join(c.bm25_terms)}")
 
 
 def _marked(snippet: str, marks) -> str:

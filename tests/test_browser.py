@@ -161,3 +161,22 @@ def test_reply_checker_page_marks_forbidden_phrases(server, page):
     page.locator("#rc-text").fill("我们帮您联系开发商并跟进，明天下午给您回电话。")
     page.locator("#rc-hits li").first.wait_for(state="detached")
     assert page.locator("#rc-preview mark").count() == 0
+
+
+def test_hit_testing_page_shows_why_a_case_ranks(server, page):
+    page.goto(f"{server}/trainers/hit-testing.html")
+    page.fill("#cl-x-q", "楼上那户常年不在家，水从我家卫生间顶上一直往下滴，一个多星期了，物业说联系不上楼上业主就不管了")
+    page.click("#cl-x-form button")
+    page.locator("#cl-x-table:not([hidden]) tbody tr").first.wait_for()
+    first = page.locator("#cl-x-table tbody tr").first
+    cells = first.locator("td")
+    assert cells.nth(0).inner_text() == "1"
+    assert "upstairs-water-leak" in cells.nth(3).inner_text()
+    assert "余弦" in cells.nth(4).inner_text()
+    assert "匹配的词：" in cells.nth(5).inner_text()
+    summary = page.locator("#cl-x-summary").inner_text()
+    assert "判断：有相近先例" in summary and "阈值 0.875" in summary
+    page.fill("#cl-x-q", "<img src=x onerror=alert(1)>电梯坏了")
+    page.click("#cl-x-form button")
+    page.locator("#cl-x-summary", has_text="融合方式").wait_for()
+    assert page.locator("#cl-x-table img").count() == 0

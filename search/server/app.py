@@ -16,12 +16,12 @@ from fastapi import FastAPI
 
 from search.server.deps import Services
 from search.server.errors import install_error_handlers
-from search.server.routes import cases, feedback, health, replies, search
+from search.server.routes import cases, explain, feedback, health, replies, search
 from search.server.schemas import ErrorResponse
 from search.server.static import install_security_headers, mount_docs, mount_site
 from search.settings import Settings
 
-ROUTERS = (health, search, cases, feedback, replies)
+ROUTERS = (health, search, explain, cases, feedback, replies)
 
 
 def create_app(settings: Settings, encoder=None) -> FastAPI:

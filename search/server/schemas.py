@@ -61,13 +61,48 @@ class SearchResponse(BaseModel):
     took_ms: float
     match: Literal["strong", "weak", "none"] = Field(
         description="strong：有相近先例；weak：最佳匹配也不够相近；none：没有结果")
+    confidence: float = Field(description="判断 match 所用的置信度：第一条的向量相似度（两种检索都把它排在前列时略加一点）")
     results: list[SearchHit]
 
 
 def search_response(result: SearchResult, query: str | None = None) -> SearchResponse:
     """``query``: what the caller sent, when the search ran on a shortened copy."""
     return SearchResponse(query=result.query if query is None else query, took_ms=round(result.took_ms, 2),
-                          match=result.match, results=[SearchHit.of(h) for h in result.hits])
+                          match=result.match, confidence=round(result.confidence, 4),
+                          results=[SearchHit.of(h) for h in result.hits])
+
+
+class ExplainCase(BaseModel):
+    slug: str
+    title: str
+    fused_rank: int = Field(description="融合后的名次；0 表示没进候选")
+    fused_score: float
+    dense_rank: int = Field(description="向量检索的名次；0 表示没找到")
+    dense_score: float = Field(description="向量一侧的得分（长文本为整段与分句合并后的分）")
+    dense_cosine: float = Field(description="整段查询与最相近片段的余弦相似度（weak 阈值比的就是它）")
+    dense_section: str = Field(description="向量最相近的片段所在章节")
+    dense_excerpt: str
+    bm25_rank: int = Field(description="BM25 的名次；0 表示没有共同的词")
+    bm25_score: float
+    bm25_terms: list[str] = Field(description="BM25 最相关片段里出现的查询词")
+    bm25_section: str
+
+
+class ExplainResponse(BaseModel):
+    query: str = Field(description="两种检索看到的查询（繁转简、全角转半角后）")
+    mode: str
+    method: str = Field(description="这次用的融合方式")
+    clauses: list[str] = Field(description="长文本切出的分句；只有一句时就是查询本身")
+    terms: list[str] = Field(description="BM25 用到的查询词（库里出现过的）")
+    threshold: float = Field(description="weak 阈值")
+    confidence: float
+    agreed: bool = Field(description="BM25 的第一名是否在向量检索的前三名里（是则置信度加一点）")
+    match: Literal["strong", "weak", "none"]
+    cases: list[ExplainCase]
+
+
+def explain_response(x) -> ExplainResponse:
+    return ExplainResponse.model_validate(x, from_attributes=True)
 
 
 class Feedback(BaseModel):

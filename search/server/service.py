@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from search import pipeline
+from search.library.reference import load_reference
 from search.errors import CaseError, CaselibError, IndexMissing
 from search.retrieval.searcher import SearchResult
 from search.server.inference import REPLY, InferenceWorker
@@ -213,6 +214,13 @@ class SearchService:
                                len(result.hits), result.match != "strong", category, level)
         return result
 
+    def explain(self, query: str, k: int, category=None, level=None, tags=None, mode: str = "hybrid"):
+        """Hit testing (search.retrieval.explain); not logged: trainers' probes are not agents' searches."""
+        from search.retrieval.explain import explain
+
+        return explain(self.require(), query, k=k, weak_below=self.settings.weak_below, mode=mode,
+                       category=category, level=level, tags=tags)
+
     def check_reply(self, text: str) -> list:
         return self.reply_checker.check(text)
 
@@ -222,7 +230,9 @@ class SearchService:
         s = self.require()
         slugs = [x for x in self.log.popular(k) if x in s.index.cases]
         if len(slugs) < k:
-            order = {"重大": 0, "重要": 1, "热点": 2, "一般": 3}
-            rest = sorted(s.index.cases.values(), key=lambda r: (r.source != "培训教材", order.get(r.level, 9), r.id))
+            ref = load_reference()
+            order = {name: i for i, name in enumerate(ref.level_names)}  # most serious first
+            training = ref.sources[0]  # the training material's own cases
+            rest = sorted(s.index.cases.values(), key=lambda r: (r.source != training, order.get(r.level, len(order)), r.id))
             slugs += [r.slug for r in rest if r.slug not in slugs][: k - len(slugs)]
         return [s.index.cases[x] for x in slugs]
