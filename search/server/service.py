@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from search import pipeline
-from search.library.reference import load_reference
 from search.errors import CaseError, CaselibError, IndexMissing
+from search.library.reference import load_reference
 from search.retrieval.searcher import SearchResult
 from search.server.inference import REPLY, InferenceWorker
 from search.server.searchlog import NullLog, open_log
