@@ -38,17 +38,31 @@ CASELIB = str(Path(PY).parent / "caselib")
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_MKDOCS_2_WARNING="1")
 
 
-# benchmarks/contention.py writes its own section between these markers; regenerating the
-# page keeps it
+# benchmarks/contention.py and benchmarks/quality.py write their own sections between these
+# markers; regenerating the page keeps them
 CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
+QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
+KEPT_SECTIONS = (QUALITY, CONTENTION)
 
 
 def write_page(out: Path, text: str) -> None:
     old = out.read_text(encoding="utf-8") if out.is_file() else ""
-    start, end = CONTENTION
-    if start in old and end in old:
-        text = text.rstrip("\n") + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
+    for start, end in KEPT_SECTIONS:
+        if start in old and end in old:
+            text = text.rstrip("\n") + "\n\n" + old[old.index(start): old.index(end) + len(end)] + "\n"
     out.write_text(text, encoding="utf-8")
+
+
+def write_section(out: Path, markers: tuple[str, str], section: str) -> None:
+    """Replace (or append) one marked section of the page, leaving the rest as it is."""
+    start, end = markers
+    block = f"{start}\n{section.strip()}\n{end}"
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    if start in old and end in old:
+        new = old[: old.index(start)] + block + old[old.index(end) + len(end):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    out.write_text(new, encoding="utf-8")
 
 
 def pct(xs, p):
@@ -261,24 +275,6 @@ def ann(searcher, qs: list[str]) -> dict:
     return out
 
 
-QUALITY_SETS = {
-    "开发集（../shared/eval/dev_queries.yaml）": REPO.parent / "shared" / "eval" / "dev_queries.yaml",
-    "留出集一（benchmarks/heldout_queries.yaml）": REPO / "benchmarks" / "heldout_queries.yaml",
-    "测试集（benchmarks/test_queries.yaml，从未用于调参）": REPO / "benchmarks" / "test_queries.yaml",
-}
-
-
-def quality(searcher) -> dict:
-    from search.retrieval.evaluate import evaluate, load_queries
-
-    out = {}
-    for name, path in QUALITY_SETS.items():
-        if path.is_file():
-            qs = load_queries(path)
-            out[name] = {"n": len(qs), **{m.mode: (m.hit1, m.hit3, m.mrr) for m in evaluate(searcher, qs)}}
-    return out
-
-
 @contextlib.contextmanager
 def serving(root: Path, env: dict):
     """`caselib serve` on a free loopback port, ready (healthz ok) before yielding (url, pid);
@@ -472,8 +468,6 @@ def main() -> None:
         ip = in_process(root, qs)
         searcher = ip.pop("_searcher")
         r["in_process"] = ip
-        if n <= 30:
-            r["quality"] = quality(searcher)
         print("  in-process", ip, flush=True)
         if n >= 1000:
             r["ann"] = ann(searcher, qs)
@@ -530,14 +524,6 @@ def render(res: dict) -> str:
             pre = r.get("prebuilt", {})
             lines.append(f"| {n} | {pre.get('chunks', '—')} | {pre.get('text', '（沿用已建索引）')} | — | — | {pre.get('rss', '—')}"
                          f" | {f(inc['seconds'])} 秒 | {srv} |")
-    for n, r in res["sizes"].items():
-        if "quality" in r:
-            lines += ["", f"## 检索质量（{n} 个案例，`caselib eval`）", "",
-                      "| 查询集 | 条数 | BM25 hit@1 / hit@3 / MRR | 向量 hit@1 / hit@3 / MRR | 混合 hit@1 / hit@3 / MRR |", "| --- | --- | --- | --- | --- |"]
-            for name, q in r["quality"].items():
-                cell = lambda m, q=q: " / ".join(f"{x:.3f}" for x in q[m])  # noqa: E731
-                lines.append(f"| {name} | {q['n']} | {cell('bm25')} | {cell('dense')} | {cell('hybrid')} |")
-            lines += ["", "留出集一在选定 BM25 分词和融合权重时看过一次；测试集由另一人只根据案例目录编写，写成后只用于报告。"]
     lines += ["", "“`caselib index`”两列都包含启动进程、加载模型和校验全部案例文件（1 万个案例时校验约 4–5 秒）；"
               "运行中的服务已加载模型，并记住了每个文件的解析结果，只重新解析改过的文件。", "",
               "## 进程内查询延迟（毫秒）", "",

@@ -183,7 +183,7 @@ def test_cli_json_has_the_api_shape(client, monkeypatch):
     cli_body = json.loads(out.output)
     api_body = client.get("/api/search", params={"q": "暖气不热", "k": 2}).json()
     assert _keys(cli_body) == _keys(api_body)
-    assert set(cli_body) == {"query", "took_ms", "match", "results"}
+    assert set(cli_body) == {"query", "took_ms", "match", "confidence", "results"}
     assert set(cli_body["results"][0]) == set(api_body["results"][0]) >= {"weak", "dense", "agent"}
     assert cli_body["results"] == api_body["results"] and cli_body["match"] == api_body["match"]
 

@@ -1,0 +1,125 @@
+"""Retrieval quality on the four query sets, and the latency of long texts, for the shipped
+library: writes the quality section of docs/benchmarks.md (between its markers).
+
+    .venv/bin/python benchmarks/quality.py
+
+The same numbers as `caselib eval <the four files>`; the latency part is
+benchmarks/long_queries.py's measurement (one inference thread, like the server).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from run import QUALITY, machine, write_section  # noqa: E402
+
+SETS = {
+    "开发集（../shared/eval/dev_queries.yaml）": REPO.parent / "shared" / "eval" / "dev_queries.yaml",
+    "留出集一（benchmarks/heldout_queries.yaml）": REPO / "benchmarks" / "heldout_queries.yaml",
+    "测试集（benchmarks/test_queries.yaml）": REPO / "benchmarks" / "test_queries.yaml",
+    "真实投诉文本（benchmarks/real_queries.yaml）": REPO / "benchmarks" / "real_queries.yaml",
+}
+PAGE = REPO / "docs" / "benchmarks.md"
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    from search import pipeline
+    from search.library.textnorm import normalize
+    from search.retrieval.clauses import split_clauses
+    from search.retrieval.evaluate import evaluate, load_queries
+    from search.settings import load_settings
+
+    settings = load_settings(REPO)
+    encoder = pipeline.load_encoder(settings, threads=1)
+    searcher = pipeline.open_searcher(settings, encoder=encoder)
+    n_cases = len(searcher.index.cases)
+    rows = []
+    for name, path in SETS.items():
+        if not path.is_file():
+            continue
+        qs = load_queries(path)
+        scores = {s.mode: s for s in evaluate(searcher, qs)}
+        rows.append((name, qs, scores))
+        print(name, {m: (round(s.hit1, 3), round(s.hit3, 3), round(s.mrr, 3), s.auc) for m, s in scores.items()}, flush=True)
+
+    texts = [str(x["q"]) for x in yaml.safe_load(SETS["真实投诉文本（benchmarks/real_queries.yaml）"].read_text(encoding="utf-8"))]
+    for t in texts[:5]:
+        searcher.search(t)
+    one, method, whole = [], [], []
+    for _ in range(3):
+        for t in texts:
+            q = normalize(t)
+            clauses = split_clauses(q)
+            t0 = time.perf_counter()
+            encoder.encode_queries([q])
+            t1 = time.perf_counter()
+            encoder.encode_queries([q])
+            if len(clauses) > 1:
+                encoder.encode_queries(clauses)
+            t2 = time.perf_counter()
+            searcher.search(t, k=5)
+            t3 = time.perf_counter()
+            one.append((t1 - t0) * 1000)
+            method.append((t2 - t1) * 1000)
+            whole.append((t3 - t2) * 1000)
+    load = Path("/proc/loadavg").read_text().split()[0]
+
+    def cell(s) -> str:
+        return f"{s.hit1:.3f} / {s.hit3:.3f} / {s.mrr:.3f}"
+
+    lines = [
+        f"## 检索质量（现有 {n_cases} 个案例，`caselib eval`）", "",
+        f"`benchmarks/quality.py` 生成（{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC，{machine()}；推理后端 {settings.backend}，1 个推理线程）。",
+        "",
+        "命令：`.venv/bin/caselib eval ../shared/eval/dev_queries.yaml benchmarks/heldout_queries.yaml "
+        "benchmarks/test_queries.yaml benchmarks/real_queries.yaml`（本页这一节：`.venv/bin/python benchmarks/quality.py`）",
+        "",
+        "| 查询集 | 条数（无合适案例） | BM25 hit@1 / hit@3 / MRR | 向量 hit@1 / hit@3 / MRR | 混合 hit@1 / hit@3 / MRR | 无匹配 AUC（BM25 / 向量 / 混合） |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, qs, s in rows:
+        none = s["hybrid"].unanswerable
+        auc = " / ".join(f"{s[m].auc:.3f}" for m in ("bm25", "dense", "hybrid")) if none else "—"
+        lines.append(f"| {name} | {len(qs)}（{none}） | {cell(s['bm25'])} | {cell(s['dense'])} | {cell(s['hybrid'])} | {auc} |")
+    avg = statistics.mean(len(t) for t in texts)
+    lines += [
+        "",
+        "- 命中率只算库里有合适案例的条目；`relevant: []` 的条目只进无匹配 AUC：能答的查询的置信度高于不能答的查询的概率。",
+        "- 开发集用于调参；留出集一在选定 BM25 分词和融合权重时看过一次；测试集由另一人只根据案例目录编写，只用于报告。",
+        "- 真实投诉文本：108 条公开网页上的投诉原文（新闻报道、投诉平台、论坛，各附来源地址），长、叙事、第三人称，"
+        "截到投诉本身、不超过 300 字，其中 15 条库里没有合适的案例；只用来评测方法，从不用来写或改案例（收集说明见 `benchmarks/real_queries_notes.md`）。",
+        "- 长文本的融合方式（分句合并、分数相加）是在这一集上比较后选定的，没有另外的留出集：分成两半看，"
+        "结论一致的只有“混合不低于向量、hit@3 更高”，hit@1 的差别在噪声以内（比较见 `benchmarks/fusion_study.py`）。",
+        "",
+        f"### 长文本的查询延迟（真实投诉文本 {len(texts)} 条 × 3 遍，平均 {avg:.0f} 字，1 个推理线程，进程内）",
+        "",
+        "| 测的是什么 | p50（毫秒） | p95（毫秒） |",
+        "| --- | --- | --- |",
+        f"| 把整段编码一次 | {pct(one, 50):.1f} | {pct(one, 95):.1f} |",
+        f"| 检索实际做的编码：整段一次，再把分句一批编码 | {pct(method, 50):.1f} | {pct(method, 95):.1f} |",
+        f"| 整个 `Searcher.search()`（繁简归一、分句、编码、faiss、BM25、融合、片段） | {pct(whole, 50):.1f} | {pct(whole, 95):.1f} |",
+        "",
+        f"检索 p95 是“整段编码一次”p95 的 {pct(whole, 95) / pct(one, 95):.2f} 倍，是检索实际所做编码 p95 的 "
+        f"{pct(whole, 95) / pct(method, 95):.2f} 倍：编码以外的工作很少，多出来的时间是分句的编码。测量结束时 1 分钟平均负载 {load}。",
+    ]
+    write_section(PAGE, QUALITY, "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
