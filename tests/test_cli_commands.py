@@ -102,7 +102,7 @@ def test_search_json_is_what_the_api_returns(indexed):
     result = run(indexed, "search", "暖气不热", "--json")
     assert result.exit_code == 0, result.output
     cli_json = json.loads(result.stdout)
-    assert list(cli_json) == list(SearchResponse.model_fields) == ["query", "took_ms", "match", "results"]
+    assert list(cli_json) == list(SearchResponse.model_fields) == ["query", "took_ms", "match", "confidence", "results"]
     assert cli_json["results"][0]["slug"] == "radiator-cold"
     with TestClient(create_app(load_settings(indexed), encoder=HashingEncoder())) as client:
         api_json = client.get("/api/search", params={"q": "暖气不热"}).json()
