@@ -8,9 +8,7 @@ data (privacy.py). Across files: duplicate ids and slugs. Files that are unsafe 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from search.library.cases import SLUG_RE, Case, parse_case
@@ -18,6 +16,7 @@ from search.library.consistency import consistency_problems
 from search.library.privacy import find_personal_data
 from search.library.problems import Problem
 from search.library.reference import Reference, load_reference
+from search.library.template import guidance
 
 MAX_CASE_BYTES = 256 * 1024  # a long case is ~10 KB; anything this big is a mistake (a pasted log, a binary)
 IGNORED_NAMES = {"README.md"}
@@ -80,19 +79,8 @@ def check_file(path: Path, reference: Reference, cases_dir: Path,
     return case, []
 
 
-@lru_cache(maxsize=1)
-def _template_texts() -> tuple[dict[str, str], str]:
-    """The guidance sentences of the case template (what `caselib new` writes)."""
-    from search.library.newcase import TEMPLATE
-
-    raw = TEMPLATE.read_text(encoding="utf-8")
-    summary = re.search(r"^summary: (.*)$", raw, re.M).group(1).strip()
-    sections = dict(re.findall(r"^## (\S+)\n\n(.+?)$", raw, re.M))
-    return sections, summary
-
-
 def _template_leftovers(case: Case, display: str) -> list[Problem]:
-    sections, summary = _template_texts()
+    sections, summary = guidance()
     out = []
     if case.meta.summary.strip() == summary:
         out.append(Problem(display, case.key_lines.get("summary", 2), "summary 还是模板里的说明文字",

@@ -12,9 +12,9 @@ from pathlib import Path
 from search.errors import CaselibError
 from search.library.cases import SLUG_RE
 from search.library.check import case_files
-from search.library.reference import DATA_DIR, Reference, load_reference
+from search.library.reference import Reference, load_reference
+from search.library.template import template_text
 
-TEMPLATE = DATA_DIR / "case_template.md"
 _ID_LINE = re.compile(r"^id:\s*C(\d{4,6})\s*$", re.M)
 _STOP_AT = re.compile(r"[：:，,。；;（(]")
 
@@ -70,7 +70,7 @@ def create_case(cases_dir: Path, *, title: str, slug: str, category: str, level:
     path = cases_dir / f"{slug}.md"
     if path.exists() or slug.lower() in {p.stem.lower() for p in case_files(cases_dir)}:
         raise CaselibError(f"{path} 已存在 — 换一个 slug（如 {slug}-2），或直接编辑已有文件")
-    text = TEMPLATE.read_text(encoding="utf-8").format(
+    text = template_text().format(
         id=next_id(cases_dir), title=title, date=when, category=category, level=level, channel=channel
     )
     with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a trainer's file
