@@ -338,7 +338,11 @@ def check_reply(ctx, text, no_model, as_json):
 
     hits = _reply_checker(not no_model, ctx).check(text)
     if as_json:
-        click.echo(json.dumps({"hits": [h.as_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        from search.server.schemas import reply_response  # the API's own serialiser
+
+        click.echo(json.dumps(reply_response(hits).model_dump(mode="json"), ensure_ascii=False, indent=2))
+        if hits:
+            raise SystemExit(1)
         return
     if not hits:
         click.echo("没有发现九句禁语。")

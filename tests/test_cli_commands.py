@@ -276,12 +276,14 @@ def test_check_reply_with_a_forbidden_phrase_exits_1_and_explains(tmp_path):
 
 def test_check_reply_json_has_the_api_shape(tmp_path):
     result = run(tmp_path, "check-reply", "--no-model", "--json", DEVELOPER)
+    assert result.exit_code == 1  # a forbidden phrase fails, whichever the output format
     data = json.loads(result.stdout)
     assert list(data) == ["hits"] and len(data["hits"]) == 2
     for hit in data["hits"]:
         assert list(hit) == list(PhraseHitOut.model_fields)
         assert hit["phrase"] == 3 and DEVELOPER[hit["start"] : hit["end"]] == hit["matched"]
-    assert json.loads(run(tmp_path, "check-reply", "--no-model", "--json", CLEAN).stdout) == {"hits": []}
+    clean = run(tmp_path, "check-reply", "--no-model", "--json", CLEAN)
+    assert clean.exit_code == 0 and json.loads(clean.stdout) == {"hits": []}
 
 
 @pytest.mark.model

@@ -535,13 +535,15 @@ def test_line_break_ends_a_sentence():
     assert norm == "好的\n我不清楚" and index == [0, 1, 2, 5, 6, 7, 8]
 
 
-def test_hit_as_dict_shape():
+def test_hit_serialises_through_the_api_schema():
+    from search.server.schemas import reply_response
+
     (hit,) = check_reply("肯定不行。")
     assert (hit.via, hit.score) == ("pattern", 1.0)
-    assert hit.as_dict() == {
+    assert reply_response([hit]).model_dump() == {"hits": [{
         "phrase": 9, "start": 0, "end": 4, "matched": "肯定不行",
         "why": REF.phrase(9).harm, "suggestion": REF.phrase(9).better,
-    }
+    }]}
 
 
 def test_empty_and_clean_text():

@@ -156,12 +156,13 @@ def _major_head_count(case: Case, lines: _Lines, ref: Reference, display: str) -
     minimum, out = ref.checks.major_min_people, []
     body = lines.body() + [(case.key_lines.get("summary", 2), case.meta.summary)]
     words = f"(?:{minimum}|{_cn(minimum)})"
+    major = ref.level_names[0]  # the most serious level, the one with a head-count threshold
     for line_no, line in body:
         for sentence in _SENTENCE_END.split(line):
-            if re.search(r"(?:超过|超出|远超|多于|大于)\s*" + words + r"\s*(?:个|位|名)?人", sentence) and "重大" in sentence:
+            if re.search(r"(?:超过|超出|远超|多于|大于)\s*" + words + r"\s*(?:个|位|名)?人", sentence) and major in sentence:
                 out.append(Problem(display, line_no, f"把重大投诉的人数标准写成了“{sentence.strip()}”",
                                    f"标准是 {minimum} 人以上（含 {minimum} 人）：写“{minimum} 人以上”，不写“超过{_cn(minimum)}人”"))
-    if case.meta.level != ref.level_names[0]:
+    if case.meta.level != major:
         return out
     text = "\n".join(line for _, line in body)
     if not re.search(r"联名|集体|群体|群诉|多位业主|一起来|结伴|几十", text):

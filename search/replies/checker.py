@@ -45,16 +45,6 @@ class PhraseHit:
     via: str = field(default="pattern", compare=False)  # "pattern" or "semantic"
     score: float = field(default=1.0, compare=False)
 
-    def as_dict(self) -> dict:
-        return {
-            "phrase": self.phrase,
-            "start": self.start,
-            "end": self.end,
-            "matched": self.matched,
-            "why": self.why,
-            "suggestion": self.suggestion,
-        }
-
 
 class ReplyChecker:
     """Construct once (embeds the variants when an encoder is given), then ``check(text)``."""
