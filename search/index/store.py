@@ -121,8 +121,11 @@ def read_manifest(index_path: Path, accept: set[int] | None = None) -> dict:
     mf = target / "manifest.json"
     if not mf.is_file():
         raise IndexMissing(f"还没有检索索引（{index_path}）— 先运行 caselib index（或 caselib build）")
-    manifest = json.loads(mf.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise IndexMismatch(f"{mf} 已损坏（{e}）— 运行 caselib index 重建索引") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexMismatch(f"{mf} 不是 caselib 索引 — 删除 {index_path} 后运行 caselib index")
     if manifest.get("version") not in (accept or {VERSION}):
         raise IndexMismatch(
