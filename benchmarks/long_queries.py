@@ -28,25 +28,16 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-
-    from search import pipeline
+def measure(searcher, encoder, texts: list[str], repeat: int):
+    """Per text and repeat, in ms: encoding the text once; the encoding the searcher does
+    (the text, then its clauses as one batch); the whole search(). Plus each text's clause count."""
     from search.library.textnorm import normalize
     from search.retrieval.clauses import split_clauses
-    from search.settings import load_settings
 
-    settings = load_settings(ROOT)
-    encoder = pipeline.load_encoder(settings, threads=1)
-    searcher = pipeline.open_searcher(settings, encoder=encoder)
-    texts = [str(x["q"]) for x in yaml.safe_load((ROOT / "benchmarks" / "real_queries.yaml").read_text(encoding="utf-8"))]
     for t in texts[:5]:  # warm up
         searcher.search(t)
-    enc_one, enc_batch, search = [], [], []
-    n_clauses = []
-    for _ in range(args.repeat):
+    one, method, whole, n_clauses = [], [], [], []
+    for _ in range(repeat):
         for t in texts:
             q = normalize(t)
             clauses = split_clauses(q)
@@ -60,9 +51,25 @@ def main() -> None:
             t2 = time.perf_counter()
             searcher.search(t, k=5)
             t3 = time.perf_counter()
-            enc_one.append((t1 - t0) * 1000)
-            enc_batch.append((t2 - t1) * 1000)
-            search.append((t3 - t2) * 1000)
+            one.append((t1 - t0) * 1000)
+            method.append((t2 - t1) * 1000)
+            whole.append((t3 - t2) * 1000)
+    return one, method, whole, n_clauses
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    from search import pipeline
+    from search.settings import load_settings
+
+    settings = load_settings(ROOT)
+    encoder = pipeline.load_encoder(settings, threads=1)
+    searcher = pipeline.open_searcher(settings, encoder=encoder)
+    texts = [str(x["q"]) for x in yaml.safe_load((ROOT / "benchmarks" / "real_queries.yaml").read_text(encoding="utf-8"))]
+    enc_one, enc_batch, search, n_clauses = measure(searcher, encoder, texts, args.repeat)
     print(f"{len(texts)} texts × {args.repeat}, {statistics.mean(len(t) for t in texts):.0f} characters on average, "
           f"{statistics.mean(n_clauses):.1f} clauses on average; backend {settings.backend}, 1 thread")
     for name, xs in (("encode the text once", enc_one), ("encode text, then its clauses", enc_batch),

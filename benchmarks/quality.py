@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from long_queries import measure, pct  # noqa: E402
 from run import QUALITY, machine, write_section  # noqa: E402
 
 SETS = {
@@ -32,15 +32,8 @@ SETS = {
 PAGE = REPO / "docs" / "benchmarks.md"
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
 def main() -> None:
     from search import pipeline
-    from search.library.textnorm import normalize
-    from search.retrieval.clauses import split_clauses
     from search.retrieval.evaluate import evaluate, load_queries
     from search.settings import load_settings
 
@@ -58,25 +51,7 @@ def main() -> None:
         print(name, {m: (round(s.hit1, 3), round(s.hit3, 3), round(s.mrr, 3), s.auc) for m, s in scores.items()}, flush=True)
 
     texts = [str(x["q"]) for x in yaml.safe_load(SETS["真实投诉文本（benchmarks/real_queries.yaml）"].read_text(encoding="utf-8"))]
-    for t in texts[:5]:
-        searcher.search(t)
-    one, method, whole = [], [], []
-    for _ in range(3):
-        for t in texts:
-            q = normalize(t)
-            clauses = split_clauses(q)
-            t0 = time.perf_counter()
-            encoder.encode_queries([q])
-            t1 = time.perf_counter()
-            encoder.encode_queries([q])
-            if len(clauses) > 1:
-                encoder.encode_queries(clauses)
-            t2 = time.perf_counter()
-            searcher.search(t, k=5)
-            t3 = time.perf_counter()
-            one.append((t1 - t0) * 1000)
-            method.append((t2 - t1) * 1000)
-            whole.append((t3 - t2) * 1000)
+    one, method, whole, _ = measure(searcher, encoder, texts, 3)
     load = Path("/proc/loadavg").read_text().split()[0]
 
     def cell(s) -> str:
