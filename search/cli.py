@@ -216,9 +216,11 @@ def build(ctx, quiet):
     from search import pipeline
 
     names = {"check": "1/3 校验案例", "index": "2/3 更新索引", "site": "3/3 生成站点"}
-    summary = pipeline.build(_settings(ctx), progress=not quiet, on_stage=lambda s: click.echo(names[s] + " …", err=True))
+    settings = _settings(ctx)
+    summary = pipeline.build(settings, progress=not quiet, on_stage=lambda s: click.echo(names[s] + " …", err=True))
     click.echo(_index_summary(summary.index))
-    click.echo(f"站点已生成：{summary.site}（共用时 {summary.seconds:.1f} 秒）")
+    # the published link (what a file server serves), not the version directory behind it
+    click.echo(f"站点已生成：{settings.site_path}（共用时 {summary.seconds:.1f} 秒）")
 
 
 @cli.command()

@@ -65,7 +65,7 @@ def explain(searcher: Searcher, query: str, k: int = 10, weak_below: float = 0.0
     cut = weak_below if mode != "bm25" else 0.0
     match = "none" if first is None else ("weak" if conf < cut else "strong")
     agreed = fusion.agree(s.dense, s.bm25)
-    return Explanation(s.query, mode, _method(s), s.clauses, list(dict.fromkeys(s.tokens)), cut, conf, agreed, match, rows)
+    return Explanation(s.query, mode, _method(s), s.clauses, list(dict.fromkeys(s.tokens)), cut, round(conf, 4), agreed, match, rows)
 
 
 def _method(s: Scores) -> str:
