@@ -67,6 +67,17 @@ def test_case_html_is_escaped(library):
     assert "`<b>code</b>`" in page  # code spans are left to Markdown, which escapes them
 
 
+def test_case_page_lists_what_owners_say(library):
+    text = make_case(**{"tags: [电梯, 停运]\n": 'tags: [电梯, 停运]\nowner_says: ["电梯又停了|还关人", "<b>快来人</b>"]\n'})
+    write_case(library, "lift-stopped", text)
+    case = check_library(library / "cases", root=library).cases[0]
+    page = site_pages.case_page(case, load_reference())
+    assert "| 业主常说 | “电梯又停了&#124;还关人”<br>“&lt;b&gt;快来人&lt;/b&gt;” |" in page
+    write_case(library, "lift-stopped", make_case())
+    case = check_library(library / "cases", root=library).cases[0]
+    assert "| 业主常说 | — |" in site_pages.case_page(case, load_reference())
+
+
 def test_markers_expand_and_unknown_marker_raises(cases):
     ref = load_reference()
     out = site_pages.expand_markers("前言\n<!-- caselib:levels -->\n", cases, ref, "../")

@@ -120,6 +120,7 @@ def case_page(case: Case, ref: Reference, related: str = "") -> str:
         ("涉及原则", "<br>".join(principle_link(ref, n, up) for n in m.principles) or "—"),
         ("涉及禁语", "<br>".join(phrase_link(ref, n, up) for n in m.phrases) or "—"),
         ("客户类型", f"[{esc(m.customer_type)}]({up}training/difficult-customers.md)" if m.customer_type else "—"),
+        ("业主常说", "<br>".join(f"“{md_text(x)}”" for x in m.owner_says) or "—"),
         ("来源", esc(m.source)),
     ]
     table = "| 项目 | 内容 |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
