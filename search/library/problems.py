@@ -17,6 +17,3 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message} — {self.fix}"
-
-    def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "message": self.message, "fix": self.fix}
