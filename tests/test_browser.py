@@ -180,3 +180,17 @@ def test_hit_testing_page_shows_why_a_case_ranks(server, page):
     page.click("#cl-x-form button")
     page.locator("#cl-x-summary", has_text="融合方式").wait_for()
     assert page.locator("#cl-x-table img").count() == 0
+
+
+def test_a_long_pasted_complaint_finds_its_precedent(server, page):
+    """An agent pastes an owner's whole message mid-call (written for this test)."""
+    page.goto(f"{server}/tools/search.html")
+    page.locator(".cl-result").first.wait_for()
+    page.fill("#cl-q", "你好，我是8栋的住户。我家卫生间的吊顶从上周开始往下滴水，一圈黄印子越来越大。"
+                       "楼上那家人在外地工作，房子一直空着，敲门没人。找了你们物业三次，每次都说联系不上业主，"
+                       "让我自己想办法。现在石膏板都泡软了，我每天上厕所都提心吊胆，你们到底管不管？")
+    first = page.locator(".cl-result").first
+    page.wait_for_function(
+        "() => { const a = document.querySelector('.cl-result .cl-title');"
+        " return a && a.getAttribute('href').includes('upstairs-water-leak'); }", timeout=20000)
+    assert "先说：" in first.locator(".cl-say").inner_text()
