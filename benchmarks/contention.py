@@ -30,9 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from run import CONTENTION, ENV, OUT, machine, pct, queries  # noqa: E402
-
-START, END = CONTENTION
+from run import CONTENTION, ENV, OUT, machine, pct, queries, write_section  # noqa: E402
 
 
 def project() -> Path:
@@ -147,7 +145,7 @@ def main() -> None:
     ap.add_argument("--render-only", action="store_true", help="不测量，只重新生成那一节")
     args = ap.parse_args()
     if args.render_only:
-        write_section(Path(args.out), render(json.loads((OUT / "contention.json").read_text())))
+        write_section(Path(args.out), CONTENTION, render(json.loads((OUT / "contention.json").read_text())))
         return
     import os
 
@@ -202,7 +200,7 @@ def main() -> None:
         svc.close()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "contention.json").write_text(json.dumps(res, ensure_ascii=False, indent=1))
-    write_section(Path(args.out), render(res))
+    write_section(Path(args.out), CONTENTION, render(res))
     print(f"wrote {args.out}")
 
 
@@ -228,7 +226,7 @@ def render(res: dict) -> str:
            "所有推理都在一个推理线程上按优先级排队：坐席的检索最先，其次回复检查，最后是建索引的片段；"
            f"长的工作切成小批（片段每批 {PASSAGE_BATCH} 段，回复每批 {REPLY_BATCH} 句），检索最多等一小批。")
     command = f"命令：`.venv/bin/{res['command'].strip()}`"
-    lines = [START, "## 后台推理时坐席的检索延迟（毫秒）", "", head, "", command, "", how, "",
+    lines = ["## 后台推理时坐席的检索延迟（毫秒）", "", head, "", command, "", how, "",
              "| 情形 | 检索数 | p50 | p95 | p99 | 最长 | 后台工作 | 机器负载 |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m, note in rows:
@@ -236,17 +234,7 @@ def render(res: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(map(str, cells)) + " |")
     lines += ["", "机器负载是每种情形结束时的 1 分钟平均负载（/proc/loadavg），包括本基准自己的线程"
               "（推理线程加后台工作，约 2）；明显高于 2 说明同机还有别的进程在用 CPU，数字偏高。"]
-    lines.append(END)
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# 性能基准\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -24,14 +24,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SETS = {
-    "dev": ROOT.parent / "shared" / "eval" / "dev_queries.yaml",
-    "heldout": ROOT / "benchmarks" / "heldout_queries.yaml",
-    "test": ROOT / "benchmarks" / "test_queries.yaml",
-    "real": ROOT / "benchmarks" / "real_queries.yaml",
-    "real2": ROOT / "benchmarks" / "real_queries_2.yaml",
-}
+from run import QUERY_SETS  # noqa: E402
+
 # the narrative words every retold complaint shares (tried as BM25 stop words; dropped)
 NARRATIVE = set("记者 反映 表示 居民 市民 先生 女士 小姐 称 昨日 日前 近日 今年 去年 目前 已经 一直 发现 情况 问题 时候 时间 "
                 "电话 告诉 介绍 采访 本报 网友 投诉 随后 当时 后来 之后 多次 希望 要求 相关 负责人 工作人员 这位 该 小区 业主 "
@@ -147,7 +143,7 @@ def main() -> None:
                 print(f"  no-match AUC, {c}: {auc(pos, neg):.3f}")
 
     for name in args.sets.split(","):
-        path = SETS[name]
+        path = QUERY_SETS[name][1]
         if not path.is_file():
             print(f"{name}: no file at {path}")
             continue

@@ -21,15 +21,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from long_queries import measure, pct  # noqa: E402
-from run import QUALITY, machine, write_section  # noqa: E402
+from run import QUALITY, QUERY_SETS, machine, write_section  # noqa: E402
 
-SETS = {
-    "开发集（../shared/eval/dev_queries.yaml）": REPO.parent / "shared" / "eval" / "dev_queries.yaml",
-    "留出集一（benchmarks/heldout_queries.yaml）": REPO / "benchmarks" / "heldout_queries.yaml",
-    "测试集（benchmarks/test_queries.yaml）": REPO / "benchmarks" / "test_queries.yaml",
-    "真实投诉文本（benchmarks/real_queries.yaml）": REPO / "benchmarks" / "real_queries.yaml",
-    "真实投诉文本第二组（benchmarks/real_queries_2.yaml，方法定下后才收集）": REPO / "benchmarks" / "real_queries_2.yaml",
-}
 PAGE = REPO / "docs" / "benchmarks.md"
 
 
@@ -43,7 +36,7 @@ def main() -> None:
     searcher = pipeline.open_searcher(settings, encoder=encoder)
     n_cases = len(searcher.index.cases)
     rows = []
-    for name, path in SETS.items():
+    for name, path in QUERY_SETS.values():
         if not path.is_file():
             continue
         qs = load_queries(path)
@@ -51,7 +44,7 @@ def main() -> None:
         rows.append((name, qs, scores))
         print(name, {m: (round(s.hit1, 3), round(s.hit3, 3), round(s.mrr, 3), s.auc) for m, s in scores.items()}, flush=True)
 
-    texts = [str(x["q"]) for x in yaml.safe_load(SETS["真实投诉文本（benchmarks/real_queries.yaml）"].read_text(encoding="utf-8"))]
+    texts = [str(x["q"]) for x in yaml.safe_load(QUERY_SETS["real"][1].read_text(encoding="utf-8"))]
     one, method, whole, _ = measure(searcher, encoder, texts, 3)
     load = Path("/proc/loadavg").read_text().split()[0]
 

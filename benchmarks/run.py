@@ -43,6 +43,14 @@ ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_MKDOCS_2
 CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
 QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
 KEPT_SECTIONS = (QUALITY, CONTENTION)
+# every query set the benchmarks report: short key -> (label on the page, file)
+QUERY_SETS = {
+    "dev": ("开发集（../shared/eval/dev_queries.yaml）", REPO.parent / "shared" / "eval" / "dev_queries.yaml"),
+    "heldout": ("留出集一（benchmarks/heldout_queries.yaml）", REPO / "benchmarks" / "heldout_queries.yaml"),
+    "test": ("测试集（benchmarks/test_queries.yaml）", REPO / "benchmarks" / "test_queries.yaml"),
+    "real": ("真实投诉文本（benchmarks/real_queries.yaml）", REPO / "benchmarks" / "real_queries.yaml"),
+    "real2": ("真实投诉文本第二组（benchmarks/real_queries_2.yaml，方法定下后才收集）", REPO / "benchmarks" / "real_queries_2.yaml"),
+}
 
 
 def write_page(out: Path, text: str) -> None:

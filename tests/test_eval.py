@@ -3,6 +3,8 @@ sets in one run (search.retrieval.evaluate)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -34,7 +36,7 @@ def test_unanswerable_items_count_for_the_auc_only(tmp_path):
 def test_the_cli_reports_each_set(tmp_path, monkeypatch):
     settings, enc = three_case_library(tmp_path)
     monkeypatch.setattr(pipeline, "load_encoder", lambda *a, **k: enc)
-    for key in list(__import__("os").environ):
+    for key in list(os.environ):
         if key.startswith("CASELIB_") and key != "CASELIB_CACHE_DIR":
             monkeypatch.delenv(key)
     a = tmp_path / "a.yaml"

@@ -187,10 +187,10 @@ class Searcher:
 
     def _dense(self, q: str, clauses: list[str], allowed: np.ndarray):
         """The whole text and (if long) each clause, encoded in one batch."""
-        texts = [q] + (clauses if len(clauses) > 1 else [])
+        long = len(clauses) > 1
         # two batches: padded together, every short clause would cost as much as the whole text
         qv = self.encoder.encode_queries([q]).astype(np.float32)
-        if len(texts) > 1:
+        if long:
             qv = np.vstack([qv, self.encoder.encode_queries(clauses).astype(np.float32)])
         k = min(len(self.index.chunks), DENSE_CANDIDATES)
         scores, ids = self.faiss.search(qv, k)
@@ -198,10 +198,10 @@ class Searcher:
         valid = ids[0] >= 0
         chunks[ids[0][valid]] = scores[0][valid]
         whole = self._per_case(ids[0][valid], scores[0][valid], allowed)
-        if len(texts) == 1:
+        if not long:
             return chunks, whole, whole
         per_clause = np.stack([self._per_case(ids[j][ids[j] >= 0], scores[j][ids[j] >= 0], allowed)
-                               for j in range(1, len(texts))])
+                               for j in range(1, len(qv))])
         return chunks, whole, fusion.pool_clauses(whole, per_clause)
 
     def _bm25(self, q: str, allowed: np.ndarray):
