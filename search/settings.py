@@ -49,6 +49,15 @@ class Settings(BaseModel):
     )
     auto_index: bool = Field(True, description="serve 运行时，cases/ 有改动就自动校验、更新索引并重新生成站点")
     max_k: int = Field(20, ge=1, le=100, description="单次检索最多返回的案例数")
+    database_url: str | None = Field(
+        None, description="账号、草稿、审核和操作记录的数据库（SQLAlchemy URL）；默认 <root>/.caselib/caselib.sqlite3，也可填 postgresql://…"
+    )
+    require_login: bool = Field(False, description="为 true 时，检索和站点也要先登录；默认坐席不登录即可检索")
+    allow_self_approval: bool = Field(False, description="为 true 时审核员可以批准自己写的草稿（人少的服务中心）")
+    auth_header: str | None = Field(None, description="公司统一登录代理传来的用户名请求头，如 X-Remote-User；只认 trusted_proxies 发来的")
+    trusted_proxies: str = Field("", description="可信代理的地址，逗号分隔（如 127.0.0.1,10.0.0.5）；只有它们发来的 auth_header 才算数")
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="登录保持多少小时")
+    review_months: int = Field(12, ge=1, le=120, description="案例多少个月没有复核就显示“待复核”")
     weak_threshold: float | None = Field(
         None, description="最佳匹配的向量相似度低于此值时视为“没有好的匹配”；默认按内置模型校准为 0.875，换模型时请重新校准（benchmarks/calibrate.py）"
     )
@@ -79,6 +88,14 @@ class Settings(BaseModel):
     @property
     def site_path(self) -> Path:
         return self.site_dir or self.root / "site"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.state_dir / 'caselib.sqlite3').absolute()}"
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.trusted_proxies.split(",") if x.strip())
 
     @property
     def log_path(self) -> Path:
@@ -120,9 +137,9 @@ _PATH_FIELDS = ("root", "cache_dir", "index_dir", "site_dir")
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment entry that passes `settings` to a child process (read back with
     `passed_settings`). Paths are made absolute, since the child runs in the project root;
-    the token stays behind (the site build has no use for it)."""
+    the token and the database URL stay behind (the site build has no use for them)."""
     paths = {name: getattr(settings, name).absolute() for name in _PATH_FIELDS if getattr(settings, name) is not None}
-    return {SETTINGS_JSON_ENV: settings.model_copy(update=paths).model_dump_json(exclude={"token"})}
+    return {SETTINGS_JSON_ENV: settings.model_copy(update=paths).model_dump_json(exclude={"token", "database_url"})}
 
 
 def passed_settings(env: dict[str, str] | None = None) -> Settings | None:

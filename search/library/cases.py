@@ -57,6 +57,18 @@ class CaseMeta(BaseModel):
         description="业主常说：坐席在电话里会听到的原话，3–6 条，照本案例的情形写（检索时单独成块）",
     )
 
+    reviewed_by: Optional[str] = Field(default=None, description="最近一次审核（复核）人，审核通过时自动填写")
+    reviewed_at: Optional[str] = Field(default=None, description="最近一次审核（复核）日期 YYYY-MM-DD，审核通过时自动填写")
+
+    @field_validator("reviewed_at", mode="before")
+    @classmethod
+    def _reviewed_at(cls, v):
+        if isinstance(v, date):
+            v = v.isoformat()
+        if v is not None and (not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v)):
+            raise ValueError(f"reviewed_at 应为 \"YYYY-MM-DD\"（加引号），现在是“{v}”")
+        return v
+
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:

@@ -84,6 +84,24 @@ def find_personal_data(text: str) -> list[Hit]:
     return kept
 
 
+_BUILDING = re.compile(r"^\d+\s*(?:栋|幢|座|号楼)")
+
+
+def mask(hit: Hit) -> str:
+    """What to write instead, keeping what a reader needs and nothing that finds the person:
+    13812345678 → 138****5678, 3栋2单元1502 → 3栋某户, 粤B12345 → 粤B·***45."""
+    if hit.kind == "mobile":
+        digits = re.sub(r"\D", "", hit.text)[-11:]
+        return f"{digits[:3]}****{digits[-4:]}"
+    if hit.kind == "id_card":
+        return f"{hit.text[:6]}********{hit.text[-4:]}"
+    if hit.kind == "plate":
+        rest = re.sub(r"[·•.\s-]", "", hit.text[2:])
+        return f"{hit.text[:2]}·{'*' * (len(rest) - 2)}{rest[-2:]}"
+    building = _BUILDING.match(hit.text)
+    return (building.group(0).replace(" ", "") if building else "") + "某户"
+
+
 def redact(text: str) -> str:
     """Replace each hit with a marker naming its kind, e.g. 〔手机号码〕."""
     out, pos = [], 0

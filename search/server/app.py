@@ -14,26 +14,30 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from search.server.auth import Authoring
 from search.server.deps import Services
 from search.server.errors import install_error_handlers
-from search.server.routes import cases, explain, feedback, health, replies, search
+from search.server.routes import auth, cases, drafts, explain, feedback, health, history, replies, search, users
 from search.server.schemas import ErrorResponse
 from search.server.static import install_security_headers, mount_docs, mount_site
 from search.settings import Settings
 
-ROUTERS = (health, search, explain, cases, feedback, replies)
+ROUTERS = (health, search, explain, cases, history, feedback, replies, auth, drafts, users)
 
 
 def create_app(settings: Settings, encoder=None) -> FastAPI:
     services = Services(settings, encoder=encoder)
+    authoring = Authoring(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        authoring.open()  # opens the database and runs its migrations, before the first request
         services.get()  # the model loads once, here, before the first request
         try:
             yield
         finally:
             services.close()
+            authoring.close()
 
     app = FastAPI(
         title="物业客服案例库 API",
@@ -45,6 +49,7 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    app.state.authoring = authoring
     mount_docs(app)
     install_error_handlers(app, settings.site_path)
     install_security_headers(app)

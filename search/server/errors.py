@@ -15,7 +15,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from search.errors import CaselibError, ForbiddenError, IndexMissing, QueryError
+from search.errors import (
+    AuthRequired,
+    CaselibError,
+    Conflict,
+    DraftInvalid,
+    ForbiddenError,
+    ImportFailed,
+    IndexMissing,
+    InvalidInput,
+    NotFound,
+    QueryError,
+    StateError,
+    TooManyAttempts,
+)
 
 
 class ApiError(Exception):
@@ -139,6 +152,43 @@ def install_error_handlers(app: FastAPI, site: Path) -> None:
     @app.exception_handler(ForbiddenError)
     async def _forbidden(request: Request, exc: ForbiddenError):
         return error(403, "forbidden", str(exc))
+
+    @app.exception_handler(AuthRequired)
+    async def _auth(request: Request, exc: AuthRequired):
+        return error(401, "unauthorized", str(exc))
+
+    @app.exception_handler(TooManyAttempts)
+    async def _throttled(request: Request, exc: TooManyAttempts):
+        return error(429, "too_many_attempts", str(exc), "username", headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return error(404, "not_found", str(exc), exc.field)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(request: Request, exc: InvalidInput):
+        return error(422, "invalid_parameter", str(exc), exc.field)
+
+    @app.exception_handler(ImportFailed)
+    async def _import(request: Request, exc: ImportFailed):
+        return error(422, "not_a_word_file", str(exc), "file")
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict):
+        body = {"error": {"code": "conflict", "field": exc.field, "message": str(exc), "current_text": exc.current_text,
+                          "current_version": exc.current_version, "your_text": exc.your_text}}
+        return JSONResponse(status_code=409, content=body)
+
+    @app.exception_handler(DraftInvalid)
+    async def _draft_invalid(request: Request, exc: DraftInvalid):
+        first = exc.problems[0] if exc.problems else None
+        body = {"error": {"code": "draft_invalid", "field": first.field if first else None, "message": str(exc),
+                          "problems": [p.as_dict() for p in exc.problems]}}
+        return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(StateError)
+    async def _state(request: Request, exc: StateError):
+        return error(503, "database_unavailable", str(exc))
 
     @app.exception_handler(IndexMissing)
     async def _missing(request: Request, exc: IndexMissing):
