@@ -122,14 +122,19 @@ def case_page(case: Case, ref: Reference, related: str = "") -> str:
         ("客户类型", f"[{esc(m.customer_type)}]({up}training/difficult-customers.md)" if m.customer_type else "—"),
         ("业主常说", "<br>".join(f"“{md_text(x)}”" for x in m.owner_says) or "—"),
         ("来源", esc(m.source)),
+        ("审核", f"{esc(m.reviewed_by)}（{esc(m.reviewed_at)}）" if m.reviewed_by else "—"),
     ]
     table = "| 项目 | 内容 |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     summary = f'!!! abstract "摘要"\n\n    {esc(m.summary)}\n'
     body = safe_body(case.body).strip()
-    badges_div = f'<div class="cl-badges">{badges}</div>\n'
+    # 待复核: shown by caselib-auth.js to trainers and up when reviewed_at is older than review_months
+    due = f'<span class="cl-badge cl-review-due" data-reviewed-at="{esc(m.reviewed_at or "")}" hidden>待复核</span>'
+    badges_div = f'<div class="cl-badges">{badges} {due}</div>\n'
     parts = [front, f"# {esc(m.title)}\n", badges_div, summary, table + "\n", body + "\n"]
     if related:
         parts.append(related)
+    # 修订记录: filled from GET /api/cases/{slug}/history by case-history.js when the server is there
+    parts.append(f'<div class="cl-history" data-slug="{esc(case.slug)}" markdown="0" hidden></div>\n')
     return "\n".join(parts)
 
 
