@@ -138,3 +138,22 @@ def torch_encoder(cache_dir):
     from search.models import load_encoder
 
     return load_encoder("embedded", cache_dir, backend="torch")
+
+
+@pytest.fixture
+def make_authoring_app():
+    """authoring_app(root, **settings) for a test; every app's threads and database are
+    closed at teardown (a client without `with` never runs the lifespan)."""
+    from tests.authoring_helpers import authoring_app
+
+    apps = []
+
+    def make(root, **overrides):
+        settings, app = authoring_app(root, **overrides)
+        apps.append(app)
+        return settings, app
+
+    yield make
+    for app in apps:
+        app.state.services.close()
+        app.state.authoring.close()

@@ -40,7 +40,8 @@ def test_unknown_key_suggests_the_right_one(library):
     write_case(library, "lift-stopped", GOOD_CASE.replace("level: 一般", "levle: 一般"))
     assert problems(library) == [
         "cases/lift-stopped.md:6: 未知字段 levle — 是不是想写 level？删除或改名；"
-        "允许的字段：id, title, date, category, level, channel, outcome, principles, phrases, customer_type, tags, source, summary, owner_says",
+        "允许的字段：id, title, date, category, level, channel, outcome, principles, phrases, customer_type, tags, source, summary, owner_says, "
+        "reviewed_by, reviewed_at",
         "cases/lift-stopped.md:15: 缺少必填字段 level — 在结束的 --- 之前加一行 level: …（投诉等级）",
     ]
 

@@ -256,9 +256,19 @@ def gaps(ctx, days, limit, csv_path):
     """该写什么案例了：没有好匹配的高频检索、检索最多的类别、坐席反馈。"""
     from pathlib import Path
 
+    from search.library.review import review_due
     from search.server.gaps import gap_report, write_csv
 
-    report = gap_report(_settings(ctx), days=days, limit=limit)
+    settings = _settings(ctx)
+    due = review_due(settings.cases_dir, settings.review_months)
+    click.echo(f"待复核（超过 {settings.review_months} 个月没有审核过，在“编写案例”页打开修改并提交审核即可）：")
+    if not due:
+        click.echo("  （没有）")
+    for d in due:
+        when = f"上次 {d.reviewed_at}（{d.reviewed_by or '—'}）" if d.reviewed_at else "从未审核"
+        click.echo(f"  {d.slug}  {d.title}  {when}")
+    click.echo("")
+    report = gap_report(settings, days=days, limit=limit)
     click.echo(f"最近 {report.days} 天共 {report.searches} 次检索。")
     click.echo("\n没有好的匹配（建议补写案例）：")
     if not report.weak_queries:

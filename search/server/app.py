@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from search.server.auth import Authoring
+from search.server.auth import Authoring, install_login_gate
 from search.server.deps import Services
 from search.server.errors import install_error_handlers
 from search.server.routes import auth, cases, drafts, explain, feedback, health, history, replies, search, users
@@ -53,6 +53,8 @@ def create_app(settings: Settings, encoder=None) -> FastAPI:
     mount_docs(app)
     install_error_handlers(app, settings.site_path)
     install_security_headers(app)
+    if settings.require_login:
+        install_login_gate(app, authoring)
     api_routes = []
     for module in ROUTERS:
         router = module.router(settings)

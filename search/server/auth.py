@@ -139,3 +139,35 @@ def need(role: str, doing: str):
 Trainer = Annotated[User, Depends(need("trainer", "编写案例"))]
 Reviewer = Annotated[User, Depends(need("reviewer", "审核案例"))]
 Admin = Annotated[User, Depends(need("admin", "管理账号"))]
+
+
+OPEN_PATHS = ("/api/login", "/api/logout", "/api/me", "/healthz", "/login.html", "/404.html", "/favicon.ico")
+OPEN_PREFIXES = ("/assets/", "/javascripts/", "/stylesheets/", "/_docs-assets/")
+
+
+def install_login_gate(app, authoring: Authoring) -> None:
+    """CASELIB_REQUIRE_LOGIN=true: nothing but the sign-in page and its assets without a
+    session (or a trusted proxy's header). The API answers 401; a page redirects to sign-in."""
+    from urllib.parse import quote
+
+    from fastapi.responses import RedirectResponse
+    from starlette.concurrency import run_in_threadpool
+
+    from search.server.errors import error
+
+    settings = authoring.settings
+
+    def signed_in(request: Request) -> bool:
+        if settings.auth_header and from_trusted_proxy(request, settings) and request.headers.get(settings.auth_header):
+            return True
+        with authoring.db.session() as s:
+            return accounts.session_for(s, request.cookies.get(COOKIE)) is not None
+
+    @app.middleware("http")
+    async def gate(request: Request, call_next):
+        path = request.url.path
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or await run_in_threadpool(signed_in, request):
+            return await call_next(request)
+        if path.startswith("/api/") or path in ("/openapi.json", "/docs"):
+            return error(401, "unauthorized", SIGN_IN)
+        return RedirectResponse(f"/login.html?next={quote(path)}", status_code=303)

@@ -176,3 +176,7 @@ class Health(BaseModel):
 
 def agent(r: CaseRecord) -> Agent:
     return Agent(say=r.say, do=r.do, avoid=r.avoid)
+
+
+# what the authoring routes (sign-in, drafts, history, users) may answer besides 2xx
+AUTHORING_ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 429)}

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from search.authoring import accounts
 from search.server.auth import COOKIE, AuthoringDep, CallerDep, client_ip, set_session_cookie
-from search.server.schemas import ErrorResponse
+from search.server.schemas import AUTHORING_ERRORS
 from search.settings import Settings
 
 
@@ -15,9 +15,9 @@ class LoginRequest(BaseModel):
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter(tags=["账号"])
+    r = APIRouter(tags=["账号"], responses=AUTHORING_ERRORS)
 
-    @r.post("/api/login", responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+    @r.post("/api/login")
     def login(body: LoginRequest, request: Request, response: Response, authoring: AuthoringDep):
         """登录：成功后设置会话 Cookie，并返回写操作要放进 X-CSRF-Token 请求头的 csrf。"""
         with authoring.db.session() as s:

@@ -12,13 +12,11 @@ from search.authoring.history import diff
 from search.authoring.validate import parse_parts
 from search.library.editor_schema import editor_schema
 from search.server.auth import AuthoringDep, Reviewer, Trainer
-from search.server.schemas import ErrorResponse
+from search.server.schemas import AUTHORING_ERRORS
 from search.settings import Settings
 from search.site.preview import render_draft
 
 MAX_UPLOAD = 20 * 1024 * 1024
-ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
-          409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 
 class TextBody(BaseModel):
@@ -42,7 +40,7 @@ class Comment(BaseModel):
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter(tags=["编写与审核"], responses=ERRORS)
+    r = APIRouter(tags=["编写与审核"], responses=AUTHORING_ERRORS)
 
     def full(authoring, d, with_review: bool = False) -> dict:
         wf = authoring.workflow

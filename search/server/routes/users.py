@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from search.authoring import accounts, audit
 from search.authoring.models import ROLE_NAMES
 from search.server.auth import Admin, AuthoringDep
-from search.server.schemas import ErrorResponse
+from search.server.schemas import AUTHORING_ERRORS
 from search.settings import Settings
 
 Role = Literal["agent", "trainer", "reviewer", "admin"]
@@ -33,7 +33,7 @@ def _user(u) -> dict:
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter(tags=["管理"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+    r = APIRouter(tags=["管理"], responses=AUTHORING_ERRORS)
 
     @r.get("/api/users")
     def list_users(admin: Admin, authoring: AuthoringDep):
