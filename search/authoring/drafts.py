@@ -137,13 +137,15 @@ class Workflow:
                 raise Conflict("status", f"草稿 {draft_id} 现在是“{STATUS_NAMES[draft.status]}”，不能再改 — "
                                "等审核员退回后再改，或新建一份草稿", draft.text, draft.version, text)
             if version != draft.version:
-                raise Conflict("version", f"草稿 {draft_id} 已被{draft.author.display_name if draft.author_id != user.id else '你在别处'}"
+                saver = draft.updated_by or draft.author
+                who = "你在另一个窗口" if saver.id == user.id else saver.display_name
+                raise Conflict("version", f"草稿 {draft_id} 已被{who}"
                                f"保存过（现在是第 {draft.version} 版，你的修改基于第 {version} 版）— 对照两份内容合并后再保存",
                                draft.text, draft.version, text)
             if slug is not None and draft.kind == "new":
                 draft.slug = self._slug(slug)
             changed = text != draft.text
-            draft.text, draft.version, draft.updated_at = text, draft.version + 1, now()
+            draft.text, draft.version, draft.updated_at, draft.updated_by_id = text, draft.version + 1, now(), user.id
             if changed:
                 audit.record(s, "draft_save", user.username, f"草稿 {draft.id}", f"第 {draft.version} 版")
             return draft

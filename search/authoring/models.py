@@ -94,6 +94,7 @@ class Draft(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # the last saver
     comment: Mapped[str] = mapped_column(Text, default="")  # the last reviewer's comment
     note: Mapped[str] = mapped_column(Text, default="")  # what the import or the restore says about it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -101,6 +102,7 @@ class Draft(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id], lazy="joined")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="joined")
 
 
 class Revision(Base):
