@@ -68,3 +68,19 @@ def test_audit_empty_and_bad_since(library):
     r = run(library, "audit", "--since", "a week")
     assert r.exit_code == 1
     assert "since 的值“a week”看不懂 — 写成 7d（7 天）、12h（12 小时）或 30m（30 分钟）" in r.output
+
+
+def test_user_and_audit_do_not_import_the_model_stack(library):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from search.cli import cli;"
+        "r1 = CliRunner().invoke(cli, ['--root', sys.argv[1], 'user', 'list']);"
+        "r2 = CliRunner().invoke(cli, ['--root', sys.argv[1], 'audit']);"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'faiss', 'onnxruntime') if m in sys.modules];"
+        "print(r1.exit_code, r2.exit_code, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(library)], capture_output=True, text=True, env=dict(os.environ))
+    assert out.stdout.strip() == "0 0 []", out.stderr
