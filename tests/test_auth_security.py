@@ -190,3 +190,15 @@ def test_no_password_or_unmasked_phone_reaches_the_audit_or_search_log(tmp_path,
     for secret in ("13812345678", PASSWORD, "secret-typo", "another-secret-pw", "third-secret-pw"):
         assert secret not in dump, secret
     assert "〔手机号码〕" in dump  # the comment was kept, masked
+
+
+def test_the_last_admin_cannot_lock_everyone_out(tmp_path, make_authoring_app):
+    _s, app = make_authoring_app(tmp_path)
+    admin = sign_in(app, "admin")
+    for body, field in (({"role": "agent"}, "role"), ({"disabled": True}, "disabled")):
+        r = admin.patch("/api/users/admin", json=body)
+        assert r.status_code == 422
+        assert r.json()["error"] == {"code": "invalid_parameter", "field": field,
+                                     "message": "“admin”是最后一个管理员，不能停用或取消管理员角色 — 先给另一个人管理员角色"}
+    assert admin.patch("/api/users/reviewer", json={"role": "admin"}).status_code == 200
+    assert admin.patch("/api/users/admin", json={"role": "reviewer"}).json()["role"] == "reviewer"

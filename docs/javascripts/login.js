@@ -1,5 +1,7 @@
-/* 登录页：POST /api/login，成功后回到 ?next= 指向的页面（只接受本站路径）。 */
-(function () {
+/* 登录页：POST /api/login，成功后回到 ?next= 指向的页面（只接受本站路径）。
+   Runs on DOMContentLoaded: the theme loads caselib-auth.js (extra_javascript) after the
+   page's own scripts. The form is method=post, so even without script no password lands in a URL. */
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   var form = document.getElementById("cl-login-form");
   if (!form) return;
@@ -18,4 +20,4 @@
       status.textContent = (r.data && r.data.error) ? r.data.error.message : "登录失败（HTTP " + r.status + "）";
     });
   });
-})();
+});

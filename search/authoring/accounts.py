@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from search.authoring import audit
 from search.authoring.models import ROLE_NAMES, ROLES, Session, User, now
@@ -90,8 +90,17 @@ def set_password(s, username: str, password: str, actor: str | None = None) -> N
     audit.record(s, "user_passwd", actor, username)
 
 
+def _keep_an_admin(s, user: User, field: str) -> None:
+    """Refuse a change that would leave no active admin (nobody could manage accounts)."""
+    others = s.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.disabled.is_(False), User.id != user.id))
+    if user.role == "admin" and not user.disabled and not others:
+        raise InvalidInput(field, f"“{user.username}”是最后一个管理员，不能停用或取消管理员角色 — 先给另一个人管理员角色")
+
+
 def set_disabled(s, username: str, disabled: bool = True, actor: str | None = None) -> None:
     user = get_user(s, username)
+    if disabled:
+        _keep_an_admin(s, user, "disabled")
     user.disabled = disabled
     user.updated_at = now()
     if disabled:
@@ -101,7 +110,9 @@ def set_disabled(s, username: str, disabled: bool = True, actor: str | None = No
 
 def set_role(s, username: str, role: str, actor: str | None = None) -> None:
     user = get_user(s, username)
-    user.role = check_role(role)
+    if check_role(role) != "admin":
+        _keep_an_admin(s, user, "role")
+    user.role = role
     user.updated_at = now()
     audit.record(s, "user_role", actor, username, f"角色改为 {role}")
 

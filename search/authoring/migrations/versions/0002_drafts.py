@@ -25,7 +25,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False, server_default="draft", index=True),
         sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
         sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
-        sa.Column("updated_by_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
         sa.Column("comment", sa.Text, nullable=False, server_default=""),
         sa.Column("note", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
