@@ -87,6 +87,15 @@ class Reference(_Strict):
     outcomes: tuple[str, ...]
     sources: tuple[str, ...]
     checks: Checks
+    # (section title, the headings Word reports use for it): 事件经过 → 经过, read by
+    # search/library/docx_import.py; optional, so a data file without it still loads. Pairs,
+    # not a dict, so the Reference stays hashable.
+    import_headings: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @field_validator("import_headings", mode="before")
+    @classmethod
+    def _heading_pairs(cls, v):
+        return tuple(v.items()) if isinstance(v, dict) else v
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -103,6 +112,10 @@ class Reference(_Strict):
             dup = sorted({x for x in names if names.count(x) > 1})
             if dup:
                 raise ValueError(f"{what} 中有重复的名称：{'、'.join(dup)}")
+        headings = [h for _section, synonyms in self.import_headings for h in synonyms]
+        dup = sorted({h for h in headings if headings.count(h) > 1})
+        if dup:
+            raise ValueError(f"import_headings 中有标题同时归到两个章节：{'、'.join(dup)}")
         return self
 
     def phrase(self, n: int) -> Phrase:
