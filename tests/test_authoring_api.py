@@ -79,6 +79,10 @@ def test_a_draft_goes_through_review_and_is_published_atomically_as_a_case_file(
 
     approved = r.post(f"/api/drafts/{d['id']}/approve")
     assert approved.json() == {"status": "published", "slug": "diku-jishui-paoche-yezhu-yaoqiu"}
+    version = t.get("/api/cases/diku-jishui-paoche-yezhu-yaoqiu/history").json()["versions"][0]
+    assert [(x["who"], x["action_name"], x["comment"]) for x in version["reviews"]] == [
+        ("trainer", "提交审核", ""), ("reviewer", "退回修改", "补上回访的具体时间"), ("trainer", "提交审核", ""),
+        ("reviewer", "批准发布", "")]
     published = (tmp_path / "cases" / "diku-jishui-paoche-yezhu-yaoqiu.md").read_text(encoding="utf-8")
     assert "下午三点回访" in published
     assert 'reviewed_by: "李审核"' in published and "reviewed_at: " in published

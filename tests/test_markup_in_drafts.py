@@ -20,7 +20,7 @@ EVIL = make_case(id="C0990", **{
     "tags: [电梯, 停运]": f'tags: [电梯, "{S}"]\nowner_says: ["{S}电梯又停了", "<img src=x onerror=alert(2)>"]',
     "summary: 一部电梯": f"summary: {S}一部电梯",
     "早上八点": f"{S}早上八点",
-    "客服小李先致歉": f"<iframe src=//x></iframe>客服小李先致歉",
+    "客服小李先致歉": "<iframe src=//x></iframe>客服小李先致歉",
     "符合原则一": f"{S}符合原则一",
     "- 每月检查电梯运行记录。": f"- 每月检查电梯运行记录。{S} [点我](javascript:alert(3))",
     "**先说**：“您好": f"**先说**：“{S}您好",

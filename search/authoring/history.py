@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from search.authoring.models import Revision
+from search.authoring.models import AuditEntry, Revision
 from search.errors import NotFound
 
 BEFORE = "（启用编辑器之前）"
@@ -74,16 +74,33 @@ def change_summary(old: str | None, new: str) -> str:
     return f"修改 {plus} 行新增、{minus} 行删除" if plus or minus else "内容未变"
 
 
-def revision_dict(rev: Revision) -> dict:
-    return {"number": rev.number, "author": rev.author, "approver": rev.approver,
-            "time": rev.created_at.isoformat(timespec="seconds"), "summary": rev.summary}
+REVIEW_ACTIONS = {"submit": "提交审核", "reject": "退回修改", "approve": "批准发布", "restore": "恢复旧版本", "withdraw": "撤回"}
 
 
-def revision_detail(revs: list[Revision], number: int, slug: str) -> dict:
+def review_trail(s, draft_id: int | None) -> list[dict]:
+    """How the version got through review: each submission, rejection (with its comment) and
+    the approval, from the audit log (already free of personal data)."""
+    if draft_id is None:
+        return []
+    rows = s.scalars(select(AuditEntry).where(AuditEntry.target == f"草稿 {draft_id}",
+                                              AuditEntry.action.in_(REVIEW_ACTIONS)).order_by(AuditEntry.at, AuditEntry.id))
+    return [{"time": e.at.isoformat(timespec="seconds"), "who": e.actor, "action": e.action,
+             "action_name": REVIEW_ACTIONS[e.action], "comment": e.detail if e.action == "reject" else ""} for e in rows]
+
+
+def revision_dict(rev: Revision, s=None) -> dict:
+    out = {"number": rev.number, "author": rev.author, "approver": rev.approver,
+           "time": rev.created_at.isoformat(timespec="seconds"), "summary": rev.summary}
+    if s is not None:
+        out["reviews"] = review_trail(s, rev.draft_id)
+    return out
+
+
+def revision_detail(revs: list[Revision], number: int, slug: str, s=None) -> dict:
     by_n = {r.number: r for r in revs}
     if number not in by_n:
         raise NotFound("number", f"案例“{slug}”没有第 {number} 版 — 共 {len(revs)} 版")
     rev = by_n[number]
     prev = by_n.get(number - 1)
     d = diff(prev.text, rev.text, f"第 {number - 1} 版", f"第 {number} 版") if prev else ""
-    return {**revision_dict(rev), "slug": slug, "text": rev.text, "diff": d}
+    return {**revision_dict(rev, s), "slug": slug, "text": rev.text, "diff": d}

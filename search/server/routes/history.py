@@ -25,17 +25,17 @@ def router(settings: Settings) -> APIRouter:
 
     @r.get("/api/cases/{slug}/history")
     def case_history(slug: Slug, authoring: AuthoringDep):
-        """每个已发布版本：作者、审核人、时间、摘要（公开：坐席也能看到案例怎么改过）。"""
+        """每个已发布版本：作者、审核人、时间、摘要，以及它的审核经过（提交、退回意见、批准）；公开：坐席也能看到案例怎么改过。"""
         with authoring.db.session() as s:
             revs = history.revisions(s, authoring.settings.cases_dir, slug)
-            return {"slug": slug, "versions": [history.revision_dict(x) for x in reversed(revs)]}
+            return {"slug": slug, "versions": [history.revision_dict(x, s) for x in reversed(revs)]}
 
     @r.get("/api/cases/{slug}/history/{number}")
     def case_version(slug: Slug, number: Annotated[int, PathParam(ge=1, le=100000)], authoring: AuthoringDep):
         """某一版的全文，以及与上一版的差异（unified diff）。"""
         with authoring.db.session() as s:
             revs = history.revisions(s, authoring.settings.cases_dir, slug)
-            return history.revision_detail(revs, number, slug)
+            return history.revision_detail(revs, number, slug, s)
 
     @r.post("/api/cases/{slug}/restore", status_code=201)
     def restore(slug: Slug, body: RestoreBody, user: Reviewer, authoring: AuthoringDep):
