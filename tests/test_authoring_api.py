@@ -212,3 +212,26 @@ def test_preview_renders_like_the_site_and_keeps_script_as_text(app):
     assert '<div class="cl-badges">' in html  # the same page Markdown as the site's case page
     broken = t.post("/api/preview", json={"text": "## 经过\n\n<img src=x onerror=alert(1)>"}).json()["html"]
     assert "<img" not in broken and "草稿还有格式问题" in broken
+
+
+def test_import_turns_a_word_report_into_a_draft_and_refuses_other_files(app):
+    from tests.test_docx_import import synonyms_report
+
+    t = sign_in(app, "trainer")
+    r = t.post("/api/import", params={"filename": "电梯投诉报告.docx"}, content=synonyms_report(),
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 201, r.text
+    d = r.json()
+    assert d["status"] == "draft" and d["kind"] == "new" and "id: C0904" in d["text"]
+    assert "文档里没有找到这些章节：## 接听要点；保留了模板里的说明文字，请补写" in d["notes"]
+    assert "章节“## 接听要点”还是模板里的说明文字" in [p["message"] for p in d["problems"]]
+    before = t.get("/api/drafts").json()["drafts"]
+    bad = t.post("/api/import", params={"filename": "报告.doc"}, content=b"\xd0\xcf\x11\xe0 old word",
+                 headers={"Content-Type": "application/octet-stream"})
+    assert bad.status_code == 422
+    err = bad.json()["error"]
+    assert (err["code"], err["field"]) == ("not_a_word_file", "file")
+    assert err["message"].startswith("文件“报告.doc”不是 Word 文档（.docx）：")
+    assert t.get("/api/drafts").json()["drafts"] == before  # nothing created
+    audit = sign_in(app, "admin").get("/api/audit").json()["entries"]
+    assert [e["action_name"] for e in audit if e["action"] == "draft_import"] == ["导入 Word"]

@@ -134,7 +134,7 @@ def router(settings: Settings) -> APIRouter:
         def work():
             from search.library.newcase import next_id
 
-            imported = convert(data, wf.reference, filename=filename, case_id=next_id(wf.cases_dir))
+            imported = convert(data, wf.reference, filename=filename, case_id=next_id(wf.cases_dir), cases_dir=wf.cases_dir)
             note = "；".join(imported.notes)
             d, _ = wf.create(user, text=imported.text, slug=imported.slug, note=note, action="draft_import")
             return full(authoring, d) | {"notes": imported.notes, "suggested_slug": imported.slug}
