@@ -157,3 +157,20 @@ def make_authoring_app():
     for app in apps:
         app.state.services.close()
         app.state.authoring.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (with pgvector) for this test session."""
+    from tests import pg
+
+    server, data = pg.start()
+    yield server
+    pg.stop(server, data)
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    from tests import pg
+
+    return pg.fresh_database(postgres)

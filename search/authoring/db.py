@@ -71,7 +71,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def engine_url(url: str) -> str:
+    """postgresql://… means psycopg 3 (the driver the postgres extra installs)."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
 def open_database(url: str, migrate: bool = True) -> Database:
+    url = engine_url(url)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
