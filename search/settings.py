@@ -57,6 +57,7 @@ class Settings(BaseModel):
     auth_header: str | None = Field(None, description="公司统一登录代理传来的用户名请求头，如 X-Remote-User；只认 trusted_proxies 发来的")
     trusted_proxies: str = Field("", description="可信代理的地址，逗号分隔（如 127.0.0.1,10.0.0.5）；只有它们发来的 auth_header 才算数")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="登录保持多少小时")
+    replica: bool = Field(False, description="只读副本：从共享数据库（CASELIB_DATABASE_URL=postgresql://…）载入最新发布的案例库，不读本地 cases/")
     review_months: int = Field(12, ge=1, le=120, description="案例多少个月没有复核就显示“待复核”")
     weak_threshold: float | None = Field(
         None, description="最佳匹配的向量相似度低于此值时视为“没有好的匹配”；默认按内置模型校准为 0.875，换模型时请重新校准（benchmarks/calibrate.py）"
@@ -92,6 +93,11 @@ class Settings(BaseModel):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.state_dir / 'caselib.sqlite3').absolute()}"
+
+    @property
+    def is_shared(self) -> bool:
+        """The library and the search log live in PostgreSQL (one writer, any number of replicas)."""
+        return self.db_url.startswith(("postgresql", "postgres:"))
 
     @property
     def trusted_proxy_set(self) -> frozenset[str]:

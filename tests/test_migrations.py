@@ -8,6 +8,7 @@ import sqlite3
 
 from sqlalchemy import text
 
+import search.shared.models  # noqa: F401 - its tables are on the same Base
 from search.authoring.db import HEAD, MIGRATIONS, open_database
 from search.authoring.models import Base
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from search.errors import ConfigError, StateError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0003"  # the newest file in migrations/versions (tests/test_migrations.py checks they agree)
+HEAD = "0004"  # the newest file in migrations/versions (tests/test_migrations.py checks they agree)
 
 
 class Database:

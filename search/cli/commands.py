@@ -185,20 +185,35 @@ def build(ctx, quiet):
     click.echo(_index_summary(summary.index))
     # the published link (what a file server serves), not the version directory behind it
     click.echo(f"站点已生成：{settings.site_path}（共用时 {summary.seconds:.1f} 秒）")
+    if settings.is_shared:  # one writer: the new version goes to the replicas
+        from search.authoring.db import open_database
+        from search.shared import library
+
+        db = open_database(settings.db_url)
+        try:
+            click.echo(f"已发布到共享数据库：第 {library.publish(db, settings)} 版（副本 10 秒内换上）")
+        finally:
+            db.close()
 
 
 @cli.command()
 @click.option("--host", default=None, help="监听地址（默认 127.0.0.1，只接受本机访问）")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 8000）")
+@click.option("--replica", is_flag=True, help="只读副本：从共享数据库载入最新发布的案例库并跟随更新（需要 CASELIB_DATABASE_URL=postgresql://…）")
 @click.pass_context
 @_domain_errors
-def serve(ctx, host, port):
+def serve(ctx, host, port, replica):
     """启动服务：站点在 /，检索接口在 /api，接口文档在 /docs。"""
     import uvicorn
 
     from search.server.app import create_app
 
-    settings = _settings(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    updates = {"host": host, "port": port, "replica": True if replica else None}
+    settings = _settings(ctx).model_copy(update={k: v for k, v in updates.items() if v is not None})
+    if settings.replica:
+        if not settings.is_shared:
+            raise click.ClickException("--replica 需要共享数据库：设置 CASELIB_DATABASE_URL=postgresql://… — 单机使用时不加 --replica")
+        settings = settings.model_copy(update={"auto_index": False})
     click.echo(f"物业客服案例库：http://{settings.host}:{settings.port}/  （Ctrl+C 停止）", err=True)
     # SIGTERM / Ctrl+C: requests in flight get 3 s, then the lifespan stops the service's threads
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",

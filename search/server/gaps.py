@@ -40,16 +40,22 @@ def gap_report(settings: Settings, days: int = 30, limit: int = 20) -> GapReport
     from search.index.store import read_records
     from search.server.searchlog import SearchLog
 
-    if not settings.log_path.exists():
+    if settings.is_shared:
+        from search.authoring.db import open_database
+        from search.shared.log import SharedLog
+
+        log = SharedLog(open_database(settings.db_url), buffer=False)
+    elif not settings.log_path.exists():
         raise CaselibError(f"还没有检索记录（{settings.log_path}）— 坐席通过 caselib serve 的检索页检索后才会有；"
                            "如关闭了记录，设置 CASELIB_LOG_SEARCHES=true")
-    log = SearchLog(settings.log_path)
+    else:
+        log = SearchLog(settings.log_path)
     try:
         records = read_records(settings.index_path)
     except CaselibError:
         records = {}
     since = time.time() - days * 86400
-    rows = log.rows("SELECT query, top_slug, top_score, weak, category FROM searches WHERE ts >= ?", (since,))
+    rows = log.searches_since(since)
     report = GapReport(days=days, searches=len(rows))
     weak: dict[str, list] = {}
     cats: Counter = Counter()
@@ -64,7 +70,7 @@ def gap_report(settings: Settings, days: int = 30, limit: int = 20) -> GapReport
     report.weak_queries = sorted((tuple(v) for v in weak.values()), key=lambda r: (-r[1], r[0]))[:limit]
     report.categories = cats.most_common()
     fb = defaultdict(lambda: [0, 0, []])
-    for query, slug, useful in log.rows("SELECT query, slug, useful FROM feedback WHERE ts >= ?", (since,)):
+    for query, slug, useful in log.feedback_since(since):
         entry = fb[slug]
         entry[0 if useful else 1] += 1
         if not useful and query not in entry[2]:

@@ -78,6 +78,14 @@ class SearchLog:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def searches_since(self, ts: float) -> list[tuple]:
+        """(query, top_slug, top_score, weak, category) of every search since ts (caselib gaps)."""
+        return self.rows("SELECT query, top_slug, top_score, weak, category FROM searches WHERE ts >= ?", (ts,))
+
+    def feedback_since(self, ts: float) -> list[tuple]:
+        """(query, slug, useful) of every feedback since ts."""
+        return self.rows("SELECT query, slug, useful FROM feedback WHERE ts >= ?", (ts,))
+
     def close(self) -> None:
         self._db.close()
 
@@ -99,5 +107,13 @@ class NullLog:
         pass
 
 
-def open_log(settings) -> SearchLog | NullLog:
-    return SearchLog(settings.log_path) if settings.log_searches else NullLog()
+def open_log(settings, db=None):
+    """The local SQLite log; with a shared database (``db``, PostgreSQL) the shared one, so
+    every replica's searches reach one `caselib gaps` report."""
+    if not settings.log_searches:
+        return NullLog()
+    if db is not None:
+        from search.shared.log import SharedLog
+
+        return SharedLog(db)
+    return SearchLog(settings.log_path)

@@ -51,8 +51,17 @@ class SearchService:
         self._check_memo: dict = {}  # parsed cases by file signature: a save re-parses one file, not all
         self.busy = False  # the watcher is reading or indexing cases (shown by /healthz)
         self.log = NullLog()
+        self.shared = None  # the shared database (PostgreSQL): library versions and the search log
+        self.shared_version: int | None = None
         try:
-            self.log = open_log(settings)
+            if settings.is_shared:
+                from search.authoring.db import open_database
+                from search.shared import library
+
+                self.shared = open_database(settings.db_url)
+                if settings.replica:
+                    self.shared_version = library.sync(self.shared, settings)
+            self.log = open_log(settings, self.shared)
             from search.replies.checker import ReplyChecker
 
             # embeds the phrase variants once; its checks run behind agents' queries
@@ -118,13 +127,22 @@ class SearchService:
         result = self.update_index()
         if result is not None and result.changed:
             self._site_stale = True
+            self._publish()  # replicas search the new case now, before the site is rebuilt
         if self._site_stale:
             try:
                 pipeline.site(self.settings)
+                self._publish()  # and serve its page once the site is
             except CaselibError as e:  # mkdocs refused the content: retried at the next save
                 log.error("站点未更新（当前站点继续服务）：%s", e)
             self._site_stale = False
         return bool(result and result.changed)
+
+    def _publish(self) -> None:
+        """The writer announces what it now serves to the replicas (shared store only)."""
+        if self.shared is not None and not self.settings.replica:
+            from search.shared import library
+
+            self.shared_version = library.publish(self.shared, self.settings)
 
     def update_index(self):
         """The searchable half of update_from_cases: check, re-embed (through the inference
@@ -149,11 +167,20 @@ class SearchService:
         if self._watcher is not None:
             return
         self._cases_seen = self._cases_signature()
-        self._watcher = threading.Thread(target=self._watch, args=(interval,), name="caselib-index-watcher",
+        target = self._watch_replica if self.settings.replica else self._watch
+        self._watcher = threading.Thread(target=target, args=(interval,), name="caselib-index-watcher",
                                          daemon=True)
         self._watcher.start()
 
     def _watch(self, interval: float) -> None:
+        if self.shared is not None:  # the writer: replicas get what this process serves
+            try:
+                from search.shared import library
+
+                if library.latest(self.shared) is None and self.settings.index_path.exists() and self.settings.site_path.exists():
+                    self.shared_version = library.publish(self.shared, self.settings)
+            except Exception:  # noqa: BLE001 - retried at the next change
+                log.exception("首次发布到共享数据库失败")
         if self.settings.auto_index:
             self.busy = True
             try:  # parse every case once now, so the first save re-parses one file, not all
@@ -186,6 +213,37 @@ class SearchService:
             finally:
                 self.busy = False
 
+    def _watch_replica(self, interval: float) -> None:
+        """A replica: wake on the writer's NOTIFY (or every 2 s at the latest), bring the newest
+        version here and swap it in. The database being down changes nothing for searches:
+        the loaded version keeps serving from memory; the loop reconnects with a backoff."""
+        from search.shared import library
+
+        conn, failures = None, 0
+        while not self._stop.is_set():
+            try:
+                if conn is None:
+                    conn = library.listener(self.shared)
+                library.wait_for_publication(conn, 2 * interval) if conn is not None else self._stop.wait(2 * interval)
+                if self._stop.is_set():
+                    break
+                self.shared_version = library.sync(self.shared, self.settings)
+                self.reload()
+                failures = 0
+            except Exception as e:  # noqa: BLE001 - the watcher must survive anything
+                failures += 1
+                if failures == 1:
+                    log.warning("共享数据库暂时连不上（%s），继续用已载入的版本服务", e.__class__.__name__)
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                conn = None
+                self._stop.wait(min(MAX_RETRY_S / 6, interval * 2 ** min(failures, 4)))
+        if conn is not None:
+            conn.close()
+
     def close(self) -> None:
         """Stop the inference worker (an update in progress fails at its next batch) and
         the watcher, then close the log. Idempotent."""
@@ -197,6 +255,8 @@ class SearchService:
             if w.is_alive():
                 log.warning("后台更新仍在进行（如生成站点），不再等待")
         self.log.close()
+        if self.shared is not None:
+            self.shared.close()
 
     # ------------------------------------------------------------------ queries
 
