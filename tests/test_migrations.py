@@ -77,3 +77,18 @@ def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path):
     assert str(e.value).startswith(f"无法打开或升级数据库（sqlite:///{bad}）：")
     assert str(e.value).endswith("检查数据库是否在运行、地址和权限是否正确；数据不会被删除")
     assert bad.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_a_schema_newer_than_the_code_is_refused(tmp_path):
+    import pytest
+
+    from search.errors import StateError
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    db = open_database(url)
+    with db.engine.begin() as c:
+        c.execute(text("update alembic_version set version_num = '0999'"))
+    db.close()
+    with pytest.raises(StateError) as e:
+        open_database(url)
+    assert str(e.value) == f"数据库的结构（0999）比这个版本的 caselib 新（最高 {HEAD}）— 先把这台机器上的 caselib 升级到与写服务相同的版本再启动"

@@ -84,3 +84,15 @@ def test_user_and_audit_do_not_import_the_model_stack(library):
     )
     out = subprocess.run([sys.executable, "-c", code, str(library)], capture_output=True, text=True, env=dict(os.environ))
     assert out.stdout.strip() == "0 0 []", out.stderr
+
+
+def test_db_status_and_upgrade(library):
+    from search.authoring.db import HEAD
+
+    status = run(library, "db", "status")
+    assert status.exit_code == 0
+    assert status.output.splitlines()[1] == f"结构版本：空库；需要：{HEAD}（运行 caselib db upgrade）"
+    up = run(library, "db", "upgrade")
+    assert up.output.startswith(f"数据库已从 空库 升级到 {HEAD}：sqlite:///")
+    assert run(library, "db", "upgrade").output.startswith(f"数据库已是最新结构（{HEAD}）")
+    assert run(library, "db", "status").output.splitlines()[1] == f"结构版本：{HEAD}；需要：{HEAD}"

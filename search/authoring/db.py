@@ -13,12 +13,20 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from search.errors import ConfigError, StateError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+UNREACHABLE = "数据库暂时连不上，这次操作没有保存 — 稍后再试（已保存的草稿和案例不会丢）；一直这样请联系管理员检查数据库服务"
+
+
+def _unreachable(e: DBAPIError) -> bool:
+    """The server is down or the connection broke (not a constraint or a bad statement)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(e, OperationalError | InterfaceError)
 HEAD = "0004"  # the newest file in migrations/versions (tests/test_migrations.py checks they agree)
 
 
@@ -34,8 +42,16 @@ class Database:
         try:
             yield s
             s.commit()
-        except BaseException:
+        except DBAPIError as e:
             s.rollback()
+            if e.connection_invalidated or _unreachable(e):
+                raise StateError(UNREACHABLE) from e
+            raise
+        except BaseException:
+            try:
+                s.rollback()
+            except DBAPIError:
+                pass
             raise
         finally:
             s.close()
@@ -47,8 +63,12 @@ class Database:
             return c.execute(text("select version_num from alembic_version")).scalar()
 
     def migrate(self, to: str = "head") -> None:
-        """Upgrade the schema (no-op when it is current)."""
-        if to == "head" and self.revision() == HEAD:
+        """Upgrade the schema (no-op when it is current). A schema newer than this code (a
+        newer caselib upgraded the database) is refused: this code would misread it."""
+        current = self.revision()
+        if current is not None and current not in known_revisions():
+            raise StateError(f"数据库的结构（{current}）比这个版本的 caselib 新（最高 {HEAD}）— 先把这台机器上的 caselib 升级到与写服务相同的版本再启动")
+        if to == "head" and current == HEAD:
             return
         from alembic import command
         from alembic.config import Config
@@ -61,6 +81,10 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def known_revisions() -> set[str]:
+    return {p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -94,6 +118,9 @@ def open_database(url: str, migrate: bool = True) -> Database:
     if migrate:
         try:
             db.migrate()
+        except StateError:
+            engine.dispose()
+            raise
         except SQLAlchemyError as e:
             engine.dispose()
             where = engine.url.render_as_string(hide_password=True)

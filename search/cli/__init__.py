@@ -6,7 +6,7 @@ so `check`, `new`, `gaps`, `user` and `--help` stay fast."""
 
 from __future__ import annotations
 
-from search.cli import accounts, commands, imports  # noqa: F401 - registers the commands on the group
+from search.cli import accounts, commands, database, imports  # noqa: F401 - registers the commands on the group
 from search.cli.base import cli
 
 __all__ = ["cli", "main"]
