@@ -52,3 +52,18 @@ def fresh_database(server) -> str:
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/tmp/…
     base, _, query = uri.partition("?")
     return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+def stop_server_only(data: Path) -> None:
+    """Stop the server (fast shutdown) and keep its data folder, to start it again."""
+    pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    os.kill(pid, signal.SIGINT)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            return
+        time.sleep(0.1)
+
+
+def restart(server) -> None:
+    """Start a stopped server again on the same data folder and socket."""
+    server.ensure_postgres_running()
