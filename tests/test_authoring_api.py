@@ -210,6 +210,7 @@ def test_preview_renders_like_the_site_and_keeps_script_as_text(app):
     html = t.post("/api/preview", json={"text": NEW.replace("早上八点", "<script>alert(1)</script>早上八点")}).json()["html"]
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '<div class="cl-badges">' in html  # the same page Markdown as the site's case page
+    assert 'href="../principles/1.html"' in html and ".md" not in html  # links to the built pages
     broken = t.post("/api/preview", json={"text": "## 经过\n\n<img src=x onerror=alert(1)>"}).json()["html"]
     assert "<img" not in broken and "草稿还有格式问题" in broken
 
@@ -235,3 +236,10 @@ def test_import_turns_a_word_report_into_a_draft_and_refuses_other_files(app):
     assert t.get("/api/drafts").json()["drafts"] == before  # nothing created
     audit = sign_in(app, "admin").get("/api/audit").json()["entries"]
     assert [e["action_name"] for e in audit if e["action"] == "draft_import"] == ["导入 Word"]
+
+
+def test_an_id_used_by_another_case_is_a_problem_quoted_or_not(app):
+    t = sign_in(app, "trainer")
+    for line in ('id: C0902', 'id: "C0902"', "id: 'C0902'"):
+        problems = t.post("/api/validate", json={"text": NEW.replace("id: C0950", line)}).json()["problems"]
+        assert [(p["field"], p["message"]) for p in problems] == [("id", "id C0902 已被 cases/radiator-cold.md 使用")], line

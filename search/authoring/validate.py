@@ -19,7 +19,7 @@ from search.library.privacy import find_personal_data, mask
 from search.library.reference import Reference
 
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:")
-_ID_LINE = re.compile(r"^id:\s*(\S+)\s*$", re.M)
+_ID_LINE = re.compile(r"^id:\s*[\"']?([^\s\"']+)[\"']?\s*$", re.M)
 _MISSING_FIELD = re.compile(r"缺少必填字段 (\w+)")
 _MISSING_SECTION = re.compile(r"缺少必填章节“## (\S+)”")
 _AGENT_PART = re.compile(r"^\*\*(先说|先做|别说)\*\*")

@@ -10,6 +10,7 @@ from search.library.reference import Reference, cn
 from search.library.template import guidance
 
 AUTO = ("id", "reviewed_by", "reviewed_at")  # filled by the system, shown read-only
+AGENT_HINT = "坐席在通话中先看的三件事：先说哪句话、先做哪几件事、哪些话绝不能说（下面三栏分别填写）"
 LABELS = {"id": "编号", "title": "标题", "date": "时间", "category": "类别", "level": "等级", "channel": "渠道",
           "outcome": "结果", "principles": "涉及原则", "phrases": "涉及禁语", "customer_type": "客户类型", "tags": "标签",
           "source": "来源", "summary": "摘要", "owner_says": "业主常说", "reviewed_by": "审核人", "reviewed_at": "审核日期"}
@@ -59,7 +60,7 @@ def editor_schema(ref: Reference) -> dict:
     checks = ref.checks
     return {
         "fields": fields,
-        "sections": [{"name": s, "hint": section_hints.get(s, "")} for s in SECTIONS],
+        "sections": [{"name": s, "hint": AGENT_HINT if s == "接听要点" else section_hints.get(s, "")} for s in SECTIONS],
         "agent": {
             "say": {"label": "先说", "hint": f"坐席接起电话后的第一句话，不超过 {checks.say_max_chars} 个字"},
             "do": {"label": "先做", "hint": f"正好 {checks.do_items} 件事，按先后顺序", "items": checks.do_items},

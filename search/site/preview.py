@@ -22,8 +22,14 @@ EXTENSION_CONFIGS = {"pymdownx.tabbed": {"alternate_style": True}, "toc": {"perm
 _FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
+_MD_LINK = re.compile(r'href="((?:\.\./)*[^":#]*?)\.md(#[^"]*)?"')
+
+
 def _html(md: str) -> str:
-    return markdown.markdown(md, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    """Markdown → HTML; links to pages (x.md) point at the built pages (x.html), as mkdocs
+    writes them, so they work from the editor and review pages (one level below the root)."""
+    html = markdown.markdown(md, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    return _MD_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', html)
 
 
 def render_draft(text: str, ref: Reference, slug: str = "draft") -> str:
