@@ -51,6 +51,7 @@ def project(tmp_path_factory, cache_dir, real_encoder):
         accounts.add_user(s, "trainer", "trainer", PASSWORD, "王培训")
         accounts.add_user(s, "trainer2", "trainer", PASSWORD, "赵培训")
         accounts.add_user(s, "agent", "agent", PASSWORD, "坐席小张")
+        accounts.add_user(s, "reviewer", "reviewer", PASSWORD, "李审核")
     db.close()
     return settings
 
@@ -169,6 +170,12 @@ def test_import_a_word_report_fix_it_from_the_messages_and_submit(server, open_p
     page = open_page()
     sign_in(page, server, "trainer")
     page.get_by_role("heading", name="我的草稿（0）").wait_for()
+    import_fix_and_submit(page, server, tmp_path)
+
+
+def import_fix_and_submit(page, server, tmp_path) -> int:
+    """On /write/, signed in as a trainer: import the Word report, fix it from the messages
+    alone, submit. Returns the draft id."""
     page.set_input_files("#cl-ed-import-file", str(word_report(tmp_path / "楼道灯投诉.docx")))
     did = draft_id(page)
     notes = page.locator(".cl-ed-notes")
@@ -228,6 +235,80 @@ def test_import_a_word_report_fix_it_from_the_messages_and_submit(server, open_p
     item.wait_for()
     assert item.locator(".cl-ed-st").inner_text() == "待审核"
     assert "王培训" in item.inner_text()
+    return did
+
+
+def test_the_whole_path_from_a_word_report_to_an_agents_search(server, open_page, tmp_path, project):
+    """Issue 14's walk: import, fix, submit; rejected with a comment; fixed and resubmitted;
+    approved; an agent's search finds it; its page's 修订记录 shows the version and how it
+    got through review (the rejected submission and the approved one)."""
+    import re
+
+    trainer = open_page()
+    sign_in(trainer, server, "trainer")
+    did = import_fix_and_submit(trainer, server, tmp_path)
+
+    reviewer = open_page()
+    reviewer.goto(f"{server}/login.html?next=/review/index.html?draft={did}")
+    reviewer.fill("#cl-login-user", "reviewer")
+    reviewer.fill("#cl-login-pass", PASSWORD)
+    reviewer.click("#cl-login-form button[type=submit]")
+    reviewer.wait_for_url(re.compile(rf"/review/index\.html\?draft={did}$"))
+    reviewer.locator(".cl-checks", has_text="检查通过").wait_for()
+    reviewer.locator("#cl-review-comment").fill("处理里写明电工几点到的现场")
+    reviewer.locator("button.cl-reject").click()
+    reviewer.locator(".cl-review-done", has_text="已退回").wait_for()
+
+    trainer.goto(f"{server}/write/")
+    item = trainer.locator(f'.cl-ed-draft[data-draft-id="{did}"]')
+    item.wait_for()
+    assert "处理里写明电工几点到的现场" in item.inner_text()  # the comment, in the trainer's list
+    trainer.goto(f"{server}/write/?draft={did}")
+    handling = trainer.locator("#cl-ed-s-处理")
+    handling.wait_for()
+    trainer.wait_for_function("() => document.querySelector('#cl-ed-s-处理').value.length > 0")
+    handling.fill(handling.input_value().replace("客服主管当天派电工上门", "客服主管当天派电工下午三点上门"))
+    trainer.locator("#cl-ed-check-status", has_text="没有发现问题，可以提交审核").wait_for()
+    wait_saved(trainer)
+    trainer.get_by_role("button", name="提交审核").click()
+    trainer.locator("#cl-ed-submitted", has_text="已提交，等待审核").wait_for()
+
+    reviewer.goto(f"{server}/review/index.html?draft={did}")
+    reviewer.locator(".cl-review-note", has_text="处理里写明电工几点到的现场").wait_for()
+    reviewer.locator("button.cl-approve").click()
+    reviewer.locator(".cl-review-done", has_text="已发布").wait_for()
+    slug = server_draft(trainer, server, did)["slug"]
+    assert "下午三点上门" in (project.cases_dir / f"{slug}.md").read_text(encoding="utf-8")
+
+    agent = open_page()  # not signed in: agents search without an account
+    agent.goto(f"{server}/tools/search.html")
+    deadline = time.time() + 10
+    found = False
+    while not found and time.time() < deadline:
+        agent.locator("#cl-q").fill("楼道灯坏了一个星期，报修两次都没人来" + " " * int(time.time() % 3))
+        agent.locator("#cl-status", has_text="找到").wait_for()
+        found = agent.locator(".cl-result .cl-title", has_text="三号楼楼道灯坏了一周没人修").count() > 0
+        if not found:
+            time.sleep(0.5)
+    assert found, "the approved case is not found by an agent's search within 10 s"
+
+    page_url = f"{server}/cases/{slug}.html"
+    deadline = time.time() + 60  # the server rebuilds the site after re-indexing
+    while httpx_get(page_url) != 200 and time.time() < deadline:
+        time.sleep(1)
+    agent.goto(page_url)
+    history = agent.locator(".cl-history")
+    history.locator(".cl-version").first.wait_for()
+    trail = history.locator(".cl-version-trail").inner_text()
+    assert "退回修改：处理里写明电工几点到的现场" in trail and "批准发布" in trail
+    assert trail.count("提交审核") == 2  # both submissions: the one sent back and the one approved
+    assert "作者 王培训 · 审核 李审核" in history.inner_text()
+
+
+def httpx_get(url: str) -> int:
+    import httpx
+
+    return httpx.get(url).status_code
 
 
 def test_markup_is_text_in_the_preview_and_form_and_markdown_stay_in_sync(server, open_page):

@@ -79,6 +79,16 @@
     head.appendChild(el("span", "cl-version-meta", when(v.time) + " · 作者 " + (v.author || "—") + " · 审核 " + (v.approver || "—")));
     li.appendChild(head);
     if (v.summary) li.appendChild(el("div", "cl-version-summary", v.summary));
+    if (v.reviews && v.reviews.length) {  // how this version got through review: submissions, rejections, approval
+      var trail = el("ul", "cl-version-trail");
+      trail.setAttribute("aria-label", "审核经过");
+      v.reviews.forEach(function (x) {
+        var row = el("li", "cl-trail-" + x.action, when(x.time) + " · " + (x.who || "—") + " · " + x.action_name +
+          (x.comment ? "：" + x.comment : ""));
+        trail.appendChild(row);
+      });
+      li.appendChild(trail);
+    }
 
     var buttons = el("div", "cl-version-buttons");
     var label = v.number === 1 ? "看全文" : "看改动";
