@@ -112,3 +112,51 @@ def test_replicas_answer_from_memory_while_postgresql_is_down_and_recover(tmp_pa
         assert c.get("/new.html").text == "新页面"
         print(f"recovered {time.time() - t0:.1f} s after PostgreSQL came back")
     db.close()
+
+
+KILLED_REPLICA = r"""
+import os, pathlib, signal, sys
+from search.authoring.db import open_database
+from search.settings import load_settings
+from search.shared import library
+written = []
+real = pathlib.Path.write_bytes
+def write_bytes(self, data):
+    written.append(self)
+    if len(written) == 40:  # half way through the new site version: die now
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, data)
+pathlib.Path.write_bytes = write_bytes
+settings = load_settings(sys.argv[1], env={}, database_url=sys.argv[2], replica=True)
+library.sync(open_database(sys.argv[2]), settings)
+"""
+
+
+def test_a_replica_killed_during_a_swap_comes_up_on_a_complete_version(tmp_path, pg_url):
+    root = tmp_path / "writer"
+    root.mkdir()
+    tiny_site(root)
+    for i in range(120):
+        (root / "site" / f"page{i}.html").write_text(f"第一版 {i}", encoding="utf-8")
+    settings, _enc = three_case_library(root, database_url=pg_url)
+    db = open_database(pg_url)
+    first = library.publish(db, settings)
+    rroot = tmp_path / "replica"
+    rroot.mkdir()
+    rsettings = load_settings(rroot, env={}, database_url=pg_url, replica=True)
+    assert library.sync(db, rsettings) == first
+    for i in range(120):
+        (root / "site" / f"page{i}.html").write_text(f"第二版 {i}", encoding="utf-8")
+    second = library.publish(db, settings)
+    proc = subprocess.run([sys.executable, "-c", KILLED_REPLICA, str(rroot), pg_url], cwd=REPO, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
+    assert proc.returncode == -9, proc.stderr
+    # what a restarted replica finds on disk: the first version, whole (the killed copy is an unpublished temp dir)
+    assert library.local_version(rsettings) == first
+    assert {p.read_text(encoding="utf-8") for p in rsettings.site_path.glob("page*.html")} == {f"第一版 {i}" for i in range(120)}
+    app = create_app(rsettings.model_copy(update={"auto_index": False}), encoder=HashingEncoder())
+    with TestClient(app) as c:  # a restart: it comes up on the newest complete version
+        assert app.state.services.get().shared_version == second
+        assert c.get("/page7.html").text == "第二版 7"
+        assert c.get("/api/search", params={"q": "电梯停了"}).status_code == 200
+    db.close()
