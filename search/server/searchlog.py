@@ -113,7 +113,9 @@ def open_log(settings, db=None):
     if not settings.log_searches:
         return NullLog()
     if db is not None:
+        import socket
+
         from search.shared.log import SharedLog
 
-        return SharedLog(db)
+        return SharedLog(db, name=f"{socket.gethostname()}:{settings.port}")
     return SearchLog(settings.log_path)

@@ -26,9 +26,9 @@ FLUSH_S = 1.0
 
 
 class SharedLog:
-    def __init__(self, db: Database, buffer: bool = True):
+    def __init__(self, db: Database, buffer: bool = True, name: str | None = None):
         self.db = db
-        self.replica = f"{socket.gethostname()}:{os.getpid()}"
+        self.replica = name or f"{socket.gethostname()}:{os.getpid()}"  # which server answered
         self._searches: deque = deque()
         self._feedback: deque = deque()
         self._lock = threading.Lock()
