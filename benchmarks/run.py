@@ -43,7 +43,8 @@ ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_MKDOCS_2
 CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
 QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
 PUBLISH = ("<!-- publish:start -->", "<!-- publish:end -->")  # benchmarks/publish.py
-KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH)
+REPLICAS = ("<!-- replicas:start -->", "<!-- replicas:end -->")  # benchmarks/replicas.py
+KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS)
 # every query set the benchmarks report: short key -> (label on the page, file)
 QUERY_SETS = {
     "dev": ("开发集（../shared/eval/dev_queries.yaml）", REPO.parent / "shared" / "eval" / "dev_queries.yaml"),
