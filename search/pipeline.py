@@ -58,8 +58,10 @@ def _index_cases(settings: Settings, cases: list, encoder=None, progress: bool =
     return build_index(cases, encoder, settings.index_path, settings.model, progress=progress, previous=previous)
 
 
-def open_searcher(settings: Settings, encoder=None):
-    """Load the index and the encoder; refuse an index built with another model."""
+def open_searcher(settings: Settings, encoder=None, dense=None):
+    """Load the index and the encoder; refuse an index built with another model. ``dense``:
+    a function of the loaded index giving its vector index (default: faiss in memory); the
+    vectors then stay on disk (memory-mapped)."""
     from search.index.store import load_index, read_manifest
     from search.retrieval.searcher import Searcher
 
@@ -70,7 +72,8 @@ def open_searcher(settings: Settings, encoder=None):
             " — 运行 caselib index 用当前模型重建，或把 CASELIB_MODEL 改回原来的模型"
         )
     encoder = encoder or load_encoder(settings)
-    return Searcher(load_index(settings.index_path, expected_model_id=encoder.model_id), encoder)
+    index = load_index(settings.index_path, expected_model_id=encoder.model_id, mmap=dense is not None)
+    return Searcher(index, encoder, dense=dense(index) if dense is not None else None)
 
 
 def site(settings: Settings) -> Path:

@@ -57,8 +57,12 @@ class Settings(BaseModel):
     auth_header: str | None = Field(None, description="公司统一登录代理传来的用户名请求头，如 X-Remote-User；只认 trusted_proxies 发来的")
     trusted_proxies: str = Field("", description="可信代理的地址，逗号分隔（如 127.0.0.1,10.0.0.5）；只有它们发来的 auth_header 才算数")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="登录保持多少小时")
+    vector_search: Literal["faiss", "pgvector"] = Field(
+        "faiss", description="向量检索：faiss（默认，索引在内存里）或 pgvector（共享数据库的 HNSW 索引回答，库大到副本内存放不下时用；写服务和副本都要设）"
+    )
     replica: bool = Field(False, description="只读副本：从共享数据库（CASELIB_DATABASE_URL=postgresql://…）载入最新发布的案例库，不读本地 cases/")
     review_months: int = Field(12, ge=1, le=120, description="案例多少个月没有复核就显示“待复核”")
+    quiz_pass: float = Field(0.8, ge=0.1, le=1.0, description="新员工测验的及格线：答对的比例达到它才算通过（0.8 即 10 题对 8 题）")
     weak_threshold: float | None = Field(
         None, description="最佳匹配的向量相似度低于此值时视为“没有好的匹配”；默认按内置模型校准为 0.875，换模型时请重新校准（benchmarks/calibrate.py）"
     )

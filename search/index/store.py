@@ -134,9 +134,11 @@ def read_manifest(index_path: Path, accept: set[int] | None = None) -> dict:
     return manifest
 
 
-def load_index(index_path: Path, expected_model_id: str | None = None, accept: set[int] | None = None) -> Index:
+def load_index(index_path: Path, expected_model_id: str | None = None, accept: set[int] | None = None,
+               mmap: bool = False) -> Index:
     """The current version. ``accept``: older versions to read too (their chunks and
-    vectors, for reuse by build_index; their BM25 files are not read)."""
+    vectors, for reuse by build_index; their BM25 files are not read). ``mmap``: leave the
+    vectors on disk (another index answers the dense side)."""
     manifest = read_manifest(index_path, accept)
     if expected_model_id is not None and manifest["model_id"] != expected_model_id:
         raise IndexMismatch(
@@ -145,7 +147,7 @@ def load_index(index_path: Path, expected_model_id: str | None = None, accept: s
         )
     target = index_path.resolve()
     try:
-        vectors = np.load(target / "vectors.npy")
+        vectors = np.load(target / "vectors.npy", mmap_mode="r" if mmap else None)
         if manifest["version"] >= 3:
             cols = json.loads((target / "chunks.json").read_text(encoding="utf-8"))
             chunks = [Chunk(*row) for row in zip(cols["slug"], cols["section"], cols["text"], strict=False)]

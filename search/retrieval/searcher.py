@@ -80,12 +80,14 @@ class Searcher:
     """Holds one loaded index and the encoder. Immutable after construction, so a server
     can swap in a new Searcher atomically when the index is rebuilt."""
 
-    def __init__(self, index: Index, encoder, approx: bool | None = None):
+    def __init__(self, index: Index, encoder, approx: bool | None = None, dense=None):
+        """``dense``: another vector index with faiss' ``search(qv, k) → (scores, ids)``
+        (search/shared/vectors.py: PostgreSQL's HNSW); default faiss in memory."""
         self.index = index
         self.encoder = encoder
         if approx is None:
             approx = len(index.chunks) >= APPROX_MIN_CHUNKS
-        self.faiss = dense_index(np.ascontiguousarray(index.vectors, dtype=np.float32), approx)
+        self.faiss = dense if dense is not None else dense_index(np.ascontiguousarray(index.vectors, dtype=np.float32), approx)
         self.n_cases = len(index.case_order)
         recs = [index.cases[s] for s in index.case_order]
         self._category = np.array([r.category for r in recs])

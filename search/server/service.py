@@ -91,7 +91,7 @@ class SearchService:
 
                     searcher = Searcher(built, self.encoder)
                 else:
-                    searcher = pipeline.open_searcher(self.settings, encoder=self.encoder)
+                    searcher = pipeline.open_searcher(self.settings, encoder=self.encoder, dense=self._dense_factory())
             except IndexMissing:
                 return False
             except CaselibError as e:
@@ -109,6 +109,14 @@ class SearchService:
             gc.freeze()
             log.info("已加载索引 %s（%d 个案例）", target.name, searcher.n_cases)
             return True
+
+    def _dense_factory(self):
+        """pgvector on a replica: PostgreSQL's HNSW index answers the dense side."""
+        if self.shared is None or self.settings.vector_search != "pgvector" or not self.settings.replica:
+            return None
+        from search.shared.vectors import PgVectorDense
+
+        return lambda index: PgVectorDense(self.shared, index)
 
     def _cases_signature(self) -> tuple:
         # scandir, not glob + Path.stat: half the time (22 ms a second at 10,000 cases)

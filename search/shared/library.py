@@ -40,6 +40,11 @@ def _files(root: Path, prefix: str) -> list[tuple[str, bytes]]:
 def publish(db: Database, settings: Settings, keep: int = KEEP) -> int:
     """The current local index and site as a new shared version; returns its id."""
     index_dir, site_dir = settings.index_path.resolve(), settings.site_path.resolve()
+    if settings.vector_search == "pgvector" and db.engine.dialect.name == "postgresql":
+        from search.index.store import load_index
+        from search.shared import vectors
+
+        vectors.upload(db, load_index(index_dir))  # before the version: a replica never meets a chunk without its vector
     files = _files(index_dir, "index") + _files(site_dir, "site")
     manifest = (index_dir / "manifest.json").read_text(encoding="utf-8")
     with db.session() as s:
