@@ -44,7 +44,8 @@ CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
 QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
 PUBLISH = ("<!-- publish:start -->", "<!-- publish:end -->")  # benchmarks/publish.py
 REPLICAS = ("<!-- replicas:start -->", "<!-- replicas:end -->")  # benchmarks/replicas.py
-KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS)
+PGVECTOR = ("<!-- pgvector:start -->", "<!-- pgvector:end -->")  # benchmarks/pgvector.py
+KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS, PGVECTOR)
 # every query set the benchmarks report: short key -> (label on the page, file)
 QUERY_SETS = {
     "dev": ("开发集（../shared/eval/dev_queries.yaml）", REPO.parent / "shared" / "eval" / "dev_queries.yaml"),
