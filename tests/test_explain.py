@@ -66,8 +66,21 @@ def test_bm25_mode_has_no_weak_decision(lib):
 
 def test_the_api_serves_the_explanation(lib):
     settings, enc, _ = lib
+    from search.authoring import accounts
+    from search.authoring.db import open_database
+
+    db = open_database(settings.db_url)
+    with db.session() as s:
+        accounts.add_user(s, "trainer", "trainer", "explain-pw-1", "王培训")
+        accounts.add_user(s, "agent", "agent", "explain-pw-1", "坐席")
+    db.close()
     app = create_app(settings, encoder=enc)
     with TestClient(app) as client:
+        anon = client.get("/api/explain", params={"q": "暖气不热"})
+        assert anon.status_code == 401 and anon.json()["error"]["code"] == "unauthorized"
+        client.post("/api/login", json={"username": "agent", "password": "explain-pw-1"})
+        assert client.get("/api/explain", params={"q": "暖气不热"}).status_code == 403  # agents search; trainers probe
+        client.post("/api/login", json={"username": "trainer", "password": "explain-pw-1"})
         r = client.get("/api/explain", params={"q": "暖气不热", "k": 3})
         assert r.status_code == 200
         body = r.json()

@@ -66,10 +66,19 @@
     if (!q) { status.textContent = "先输入一句业主的话。"; return; }
     status.textContent = "测试中…";
     var params = new URLSearchParams({ q: q.slice(0, 500), k: "10", mode: mode.value });
-    fetch(BASE + "api/explain?" + params.toString()).then(function (resp) {
+    fetch(BASE + "api/explain?" + params.toString(), { credentials: "same-origin" }).then(function (resp) {
       return resp.json().then(function (data) { return { ok: resp.ok, data: data }; });
     }).then(function (r) {
-      if (!r.ok) { status.textContent = (r.data.error && r.data.error.message) || "测试失败"; return; }
+      if (!r.ok) {
+        status.textContent = (r.data.error && r.data.error.message) || "测试失败";
+        if (r.data.error && r.data.error.code === "unauthorized") {  // trainers and reviewers only: offer the sign-in page
+          var a = document.createElement("a");
+          a.href = BASE + "login.html?next=" + encodeURIComponent(location.pathname);
+          a.textContent = " 去登录";
+          status.appendChild(a);
+        }
+        return;
+      }
       status.textContent = "";
       render(r.data);
     }, function () {
