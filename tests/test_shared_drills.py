@@ -92,6 +92,8 @@ def test_replicas_answer_from_memory_while_postgresql_is_down_and_recover(tmp_pa
         assert down.json()["error"]["message"].startswith("数据库暂时连不上，这次操作没有保存")
         svc = app.state.services.get()
         assert svc.log.pending >= 3
+        health = c.get("/healthz").json()
+        assert (health["role"], health["status"]) == ("replica", "ok") and health["log_pending"] >= 3 and health["log_dropped"] == 0
         t0 = time.time()
         pg.restart(server)  # PostgreSQL is back, same socket
         while svc.log.pending and time.time() - t0 < 30:

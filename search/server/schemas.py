@@ -172,6 +172,10 @@ class Health(BaseModel):
     problems: list[str] = Field(
         default_factory=list, description="cases/ 自动更新时发现的问题（file:line），修好后自动清空")
     busy: bool = Field(False, description="正在后台预读或更新案例（刚启动时，或刚保存了案例）；期间检索照常，只是稍慢")
+    role: str = Field("single", description="single 单机；writer 共享数据库的写服务；replica 只读副本")
+    shared_version: int | None = Field(None, description="共享数据库里正在服务的案例库版本（单机时为空）")
+    log_pending: int = Field(0, description="还没写进共享数据库的检索记录（数据库连不上时在内存里排队）")
+    log_dropped: int = Field(0, description="排队超过上限而丢弃的检索记录条数")
 
 
 def agent(r: CaseRecord) -> Agent:

@@ -26,6 +26,10 @@ def router(settings: Settings) -> APIRouter:
             index_built_at=s.index.manifest.get("built_at") if s else None,
             problems=svc.problems,
             busy=svc.busy,
+            role="single" if svc.shared is None else ("replica" if settings.replica else "writer"),
+            shared_version=svc.shared_version,
+            log_pending=getattr(svc.log, "pending", 0),
+            log_dropped=getattr(svc.log, "dropped", 0),
         )
 
     @r.post("/api/reload", response_model=ReloadResponse, responses={403: {"model": ErrorResponse}})
