@@ -27,7 +27,7 @@ def _unreachable(e: DBAPIError) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     return isinstance(e, OperationalError | InterfaceError)
-HEAD = "0004"  # the newest file in migrations/versions (tests/test_migrations.py checks they agree)
+HEAD = "0005"  # the newest file in migrations/versions (tests/test_migrations.py checks they agree)
 
 
 class Database:

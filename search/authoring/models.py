@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("agent", "trainer", "reviewer", "admin")  # each role can do what the ones before it can
@@ -119,3 +119,50 @@ class Revision(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+# ---- learning progress
+# Quiz attempts of signed-in learners (search/learning/progress.py), each answer with what it
+# tested; the wrong-answer book is computed from these rows. Anonymous attempts are not stored.
+
+
+class LearningKey(Base):
+    """Per-install secrets: "quiz" signs the attempt tokens (search/learning/tokens.py)."""
+
+    __tablename__ = "learning_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class QuizAttempt(Base):
+    __tablename__ = "quiz_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)  # the signed attempt's id: one submission each
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    module: Mapped[str] = mapped_column(String(32), index=True)
+    correct: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the quiz was handed out
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    user: Mapped[User] = relationship(lazy="joined")
+    answers: Mapped[list[QuizAnswer]] = relationship(back_populates="attempt", cascade="all, delete-orphan",
+                                                     order_by="QuizAnswer.id")
+
+
+class QuizAnswer(Base):
+    __tablename__ = "quiz_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(120))  # what the question tests: 热点投诉, 禁语六“改天再联系” …
+    chosen: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: not answered
+    correct: Mapped[bool] = mapped_column(Boolean)
+    miss: Mapped[str | None] = mapped_column(String(200), nullable=True)  # what a wrong answer confused
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
