@@ -13,8 +13,9 @@ from tests.authoring_helpers import PASSWORD, authoring_app, sign_in
 from tests.conftest import make_case
 
 NEW = make_case(id="C0950").replace("测试案例：电梯停运业主投诉", "地库积水泡车业主要求赔偿")
-# open to anyone by design: agents search and give feedback without signing in
-OPEN_WRITES = {"/api/login", "/api/logout", "/api/feedback", "/api/check-reply", "/api/reload"}
+# open to anyone by design: agents search and give feedback without signing in; anyone may take
+# a quiz (a signed-in learner's submission needs the CSRF token: tests/test_quiz_api.py)
+OPEN_WRITES = {"/api/login", "/api/logout", "/api/feedback", "/api/check-reply", "/api/reload", "/api/quiz/{module}/attempts"}
 # the least role each write needs
 NEEDS = {"/api/users": "admin", "/api/users/{username}": "admin", "/api/drafts/{draft_id}/approve": "reviewer",
          "/api/drafts/{draft_id}/reject": "reviewer", "/api/cases/{slug}/restore": "reviewer"}

@@ -17,12 +17,12 @@ from fastapi import FastAPI
 from search.server.auth import Authoring, install_login_gate
 from search.server.deps import Services
 from search.server.errors import install_error_handlers
-from search.server.routes import auth, cases, drafts, explain, feedback, health, history, replies, search, users
+from search.server.routes import auth, cases, drafts, explain, feedback, health, history, quiz, replies, search, users
 from search.server.schemas import ErrorResponse
 from search.server.static import install_security_headers, mount_docs, mount_site
 from search.settings import Settings
 
-ROUTERS = (health, search, explain, cases, history, feedback, replies, auth, drafts, users)
+ROUTERS = (health, search, explain, cases, history, feedback, replies, auth, drafts, users, quiz)
 
 
 def create_app(settings: Settings, encoder=None) -> FastAPI:
