@@ -200,3 +200,15 @@ def test_questions_still_generate_after_a_case_is_added_or_removed(library):
     assert two.ids("level") == ["level-gate-queue", "level-lift-stopped"]
     ids = assemble(two, get_module("week-1"), random.Random(0), review=["level-heating-cold"])
     assert ids and all(i in two for i in ids)
+
+
+def test_a_case_published_while_someone_answers_does_not_move_the_right_answer(shipped):
+    """The server grades from the ids and the seed against the library as it is at submission:
+    the right option must still be at the index the learner saw."""
+    smaller = QuestionBank(REF, [c for c in shipped.cases if c.slug != "dog-waste-lawn"])
+    common = [q for ids in shipped.by_kind.values() for q in ids if q in smaller]
+    assert len(common) > 300
+    for qid in common:
+        for seed in (11, 12):
+            before, after = smaller.question(qid, seed), shipped.question(qid, seed)
+            assert (before.correct, before.options[before.correct]) == (after.correct, after.options[after.correct]), qid

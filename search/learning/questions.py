@@ -30,13 +30,14 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from search.library.cases import Case
 from search.library.reference import CN_NUM, Reference, cn
 from search.replies.checker import ReplyChecker
 
 OPTIONS = 4  # per question, when the data has enough distractors (never fewer than 3)
+SAMPLE_FROM = 12  # 别说 lines a 先说 question draws its distractors from, in a big library
 KIND_NAMES = {
     "phrase": "哪一句禁语",
     "better": "怎么说更好",
@@ -90,6 +91,7 @@ def _hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
+@lru_cache(maxsize=100_000)
 def _norm(text: str) -> str:
     return re.sub(r"[\s，。！？、,.!?“”\"]", "", text)
 
@@ -106,6 +108,17 @@ def split_avoid(line: str) -> tuple[str, str]:
 
 def unquote(say: str) -> str:
     return say.strip().strip("“”\"「」").strip()
+
+
+@lru_cache(maxsize=4)
+def _checker(reference: Reference) -> ReplyChecker:
+    return ReplyChecker(reference)  # rules only: no model
+
+
+@lru_cache(maxsize=100_000)
+def _found(reference: Reference, text: str) -> frozenset[int]:
+    """Kept across rebuilds of the bank: a saved case re-checks only its own lines."""
+    return frozenset(h.phrase for h in _checker(reference).check(text))
 
 
 def _choose(rng: random.Random, correct: str, pool: Iterable[tuple[str, str]], topic: str, **fields) -> Question | None:
@@ -133,7 +146,6 @@ class QuestionBank:
     def __init__(self, reference: Reference, cases: list[Case]):
         self.reference = reference
         self.cases = sorted(cases, key=lambda c: c.slug)
-        self.checker = ReplyChecker(reference)  # rules only: no model
         self._sources: dict[str, _Source] = {}
         for src in self._all_sources():
             if src.id not in self._sources and src.build(random.Random(0)) is not None:
@@ -185,9 +197,9 @@ class QuestionBank:
                     out.append(groups[k].pop())
         return out
 
-    def found(self, text: str) -> set[int]:
+    def found(self, text: str) -> frozenset[int]:
         """The phrases the reply checker's rules find in a text."""
-        return {h.phrase for h in self.checker.check(text)}
+        return _found(self.reference, text)
 
     # ------------------------------------------------------------------ sources
 
@@ -242,15 +254,18 @@ class QuestionBank:
 
     def _first_sources(self) -> Iterable[_Source]:
         says = {_norm(unquote(c.agent.say)) for c in self.cases}
-        avoid = [(said, c.slug) for c in self.cases for said in (split_avoid(x)[0] for x in c.agent.avoid)
-                 if _norm(said) not in says]
+        owners: dict[str, set[str]] = defaultdict(set)  # 别说 line → the cases that list it
+        for c in self.cases:
+            for said in (split_avoid(x)[0] for x in c.agent.avoid):
+                if said and _norm(said) not in says:
+                    owners[said].add(c.slug)
+        self._avoid, self._avoid_owners = sorted(owners), owners
         for c in self.cases:
             say = unquote(c.agent.say)
             if not say or not self._heard(c) or self.found(say):
                 continue
-            others = tuple(s for s, slug in avoid if slug != c.slug)
             qid = f"first-{c.slug}"
-            yield _Source(qid, "first", c.meta.category, partial(self._first, qid, c, say, others))
+            yield _Source(qid, "first", c.meta.category, partial(self._first, qid, c, say))
 
     @staticmethod
     def _heard(c: Case) -> str:
@@ -263,8 +278,14 @@ class QuestionBank:
         first = re.split(r"(?<=[。！？])", story.text.strip())[0] if story else ""
         return first if 0 < len(first) <= 120 else ""
 
-    def _first(self, qid: str, c: Case, say: str, others: tuple[str, ...], rng: random.Random) -> Question | None:
-        pool = [(s, "接起电话先说（选了“别说”的话）") for s in others]
+    def _first(self, qid: str, c: Case, say: str, rng: random.Random) -> Question | None:
+        population, owners = self._avoid, self._avoid_owners
+        if len(population) > SAMPLE_FROM:  # a big library: a few lines at random, never all of them
+            # from a generator of its own, so the right option's position (drawn from rng by
+            # _choose) does not depend on how many lines the library has
+            pick = random.Random(f"{qid}:{rng.getstate()[1][0]}")
+            population = [population[pick.randrange(len(population))] for _ in range(SAMPLE_FROM)]
+        pool = [(s, "接起电话先说（选了“别说”的话）") for s in population if len(owners[s]) > 1 or c.slug not in owners[s]]
         return _choose(rng, say, pool, "接起电话先说", id=qid, kind="first",
                        stem=f"{self._heard(c)}\n接起电话，你先说哪一句？",
                        why=f"这是案例“{c.meta.title}”的“先说”：先接住业主的感受，再说清马上做什么。"
