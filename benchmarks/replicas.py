@@ -72,7 +72,9 @@ def main() -> None:
         subprocess.run([CASELIB, "--root", str(wroot), "build", "--quiet"], check=True, env=env, capture_output=True)
         ports = {8000: free_port(), 8001: free_port(), 8002: free_port(), 8080: free_port()}
         qs = queries()
-        res = {"machine": machine(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        import os
+
+        res = {"load_before": os.getloadavg()[0], "machine": machine(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "seconds": args.seconds, "concurrency": args.concurrency, "cases": len(list((wroot / "cases").glob("*.md")))}
         with contextlib.ExitStack() as stack:
             stack.enter_context(process(["--root", str(wroot), "serve", "--port", str(ports[8000])], env,
@@ -108,10 +110,10 @@ def main() -> None:
         f"| 直接打一个副本 | {one['requests']} | {one['errors']} | {one['rps']:.1f} | {one['p50']:.1f} | {one['p95']:.1f} |",
         f"| 经 nginx 打两个副本 | {both['requests']} | {both['errors']} | {both['rps']:.1f} | {both['p50']:.1f} | {both['p95']:.1f} |",
         "",
-        f"副本内存（压测后）：{' / '.join(f'{x:.0f}' for x in res['replica_rss_mb'])} MB。"
-        "这台机器只有 2 个核：两个副本、写服务、PostgreSQL 和 nginx 挤在同一组核上，第二个副本分不到新的算力，"
-        "所以吞吐不会翻倍，多出来的是一层代理的开销；两个副本放在两台机器上时，每台各自有上表第一行的吞吐，合起来约为它的两倍"
-        "（查询编码是瓶颈，每个副本独占自己的核）。这一点没有在两台机器上实测。",
+        f"副本内存（压测后）：{' / '.join(f'{x:.0f}' for x in res['replica_rss_mb'])} MB；开始时机器的 1 分钟负载 {res['load_before']:.2f}。"
+        f"经 nginx 打两个副本的吞吐是直接打一个副本的 {both['rps'] / one['rps']:.2f} 倍。"
+        "这台机器只有 2 个核，两个副本、写服务、PostgreSQL、nginx 和压测客户端都挤在这两个核上，第二个副本分不到新的算力；"
+        "放在两台机器上时每个副本独占自己的核（查询编码是瓶颈），合起来的吞吐约为第一行的两倍。这一点没有在两台机器上实测。",
     ]
     write_section(REPO / "docs" / "benchmarks.md", REPLICAS, "\n".join(lines))
     print("\n".join(lines))
