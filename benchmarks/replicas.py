@@ -112,8 +112,9 @@ def main() -> None:
         "",
         f"副本内存（压测后）：{' / '.join(f'{x:.0f}' for x in res['replica_rss_mb'])} MB；开始时机器的 1 分钟负载 {res['load_before']:.2f}。"
         f"经 nginx 打两个副本的吞吐是直接打一个副本的 {both['rps'] / one['rps']:.2f} 倍。"
-        "这台机器只有 2 个核，两个副本、写服务、PostgreSQL、nginx 和压测客户端都挤在这两个核上，第二个副本分不到新的算力；"
-        "放在两台机器上时每个副本独占自己的核（查询编码是瓶颈），合起来的吞吐约为第一行的两倍。这一点没有在两台机器上实测。",
+        "每个副本用 1 个推理线程（`CASELIB_SERVER_THREADS` 默认 1），所以一个副本只用得上约一个核；这台 2 核机器上第二个副本用上了另一个核，"
+        "但两个核还要分给 nginx、PostgreSQL、写服务和压测客户端，所以到不了两倍。放在两台机器上时每个副本独占自己的机器，"
+        "合起来的吞吐约为第一行的两倍（查询编码是瓶颈）；这一点没有在两台机器上实测。",
     ]
     write_section(REPO / "docs" / "benchmarks.md", REPLICAS, "\n".join(lines))
     print("\n".join(lines))

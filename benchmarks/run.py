@@ -44,7 +44,7 @@ CONTENTION = ("<!-- contention:start -->", "<!-- contention:end -->")
 QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
 PUBLISH = ("<!-- publish:start -->", "<!-- publish:end -->")  # benchmarks/publish.py
 REPLICAS = ("<!-- replicas:start -->", "<!-- replicas:end -->")  # benchmarks/replicas.py
-PGVECTOR = ("<!-- pgvector:start -->", "<!-- pgvector:end -->")  # benchmarks/pgvector.py
+PGVECTOR = ("<!-- pgvector:start -->", "<!-- pgvector:end -->")  # benchmarks/vector_store.py
 KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS, PGVECTOR)
 # every query set the benchmarks report: short key -> (label on the page, file)
 QUERY_SETS = {

