@@ -45,7 +45,8 @@ QUALITY = ("<!-- quality:start -->", "<!-- quality:end -->")
 PUBLISH = ("<!-- publish:start -->", "<!-- publish:end -->")  # benchmarks/publish.py
 REPLICAS = ("<!-- replicas:start -->", "<!-- replicas:end -->")  # benchmarks/replicas.py
 PGVECTOR = ("<!-- pgvector:start -->", "<!-- pgvector:end -->")  # benchmarks/vector_store.py
-KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS, PGVECTOR)
+DRILLS = ("<!-- drills:start -->", "<!-- drills:end -->")  # from tests/test_shared_*.py run with -s
+KEPT_SECTIONS = (QUALITY, CONTENTION, PUBLISH, REPLICAS, PGVECTOR, DRILLS)
 # every query set the benchmarks report: short key -> (label on the page, file)
 QUERY_SETS = {
     "dev": ("开发集（../shared/eval/dev_queries.yaml）", REPO.parent / "shared" / "eval" / "dev_queries.yaml"),

@@ -125,3 +125,38 @@ def test_serve_replica_needs_a_shared_database(tmp_path):
     r = CliRunner().invoke(cli, ["--root", str(tmp_path), "serve", "--replica"], env={})
     assert r.exit_code == 1
     assert "--replica 需要共享数据库：设置 CASELIB_DATABASE_URL=postgresql://… — 单机使用时不加 --replica" in r.output
+
+
+def test_a_replica_swapping_versions_never_fails_or_answers_empty(tmp_path, pg_url):
+    wroot, rroot = tmp_path / "writer", tmp_path / "replica"
+    wroot.mkdir()
+    rroot.mkdir()
+    tiny_site(wroot)
+    from tests.conftest import three_case_library
+
+    wsettings, _enc = three_case_library(wroot, database_url=pg_url)
+    db = open_database(pg_url)
+    first = library.publish(db, wsettings)
+    app = replica(rroot, pg_url)
+    answers, stop = [], threading.Event()
+    with TestClient(app) as c:
+        def hammer():
+            while not stop.is_set():
+                r = c.get("/api/search", params={"q": "电梯停在一楼不动了"})
+                answers.append((r.status_code, len(r.json().get("results", [])) if r.status_code == 200 else 0))
+
+        t = threading.Thread(target=hammer)
+        t.start()
+        svc = app.state.services.get()
+        for _ in range(3):
+            newest = library.publish(db, wsettings)
+            deadline = time.time() + 10
+            while svc.shared_version != newest and time.time() < deadline:
+                time.sleep(0.05)
+            assert svc.shared_version == newest
+        stop.set()
+        t.join()
+    assert newest == first + 3
+    assert len(answers) >= 10  # searches ran through all three swaps
+    assert {code for code, _n in answers} == {200} and min(n for _c, n in answers) > 0
+    db.close()
