@@ -3,72 +3,41 @@ against a running server with the real model and the shipped library."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.browser_support import add_users, chromium, copy_project, free_port, serving
 
 pytestmark = pytest.mark.model
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+PASSWORD = "browser-test-pw-1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, cache_dir, real_encoder):
     """A copy of the real project with its index and site built, as `caselib build` does."""
     from search import pipeline
-    from search.settings import load_settings
 
-    root = tmp_path_factory.mktemp("browser")
-    for name in ("docs", "cases"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "search").symlink_to(REPO / "search")
-    settings = load_settings(root, env={}, cache_dir=str(cache_dir))
+    settings = copy_project(tmp_path_factory.mktemp("browser"), cache_dir)
     pipeline.build(settings, encoder=real_encoder, progress=False)
+    add_users(settings, [("trainer", "trainer", "王培训")], PASSWORD)  # hit testing is for trainers
     return settings
 
 
 @pytest.fixture(scope="module")
 def server(project, real_encoder):
-    import uvicorn
-
-    from search.server.app import create_app
-
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(project, encoder=real_encoder), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(project, real_encoder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -165,6 +134,11 @@ def test_reply_checker_page_marks_forbidden_phrases(server, page):
 
 def test_hit_testing_page_shows_why_a_case_ranks(server, page):
     page.goto(f"{server}/trainers/hit-testing.html")
+    page.fill("#cl-x-q", "暖气不热")
+    page.click("#cl-x-form button")  # signed out: told to sign in, with the way there
+    page.locator("#cl-x-status a", has_text="去登录").wait_for()
+    assert "请先登录" in page.locator("#cl-x-status").inner_text()
+    assert page.request.post(f"{server}/api/login", data={"username": "trainer", "password": PASSWORD}).ok  # the page's cookies
     page.fill("#cl-x-q", "楼上那户常年不在家，水从我家卫生间顶上一直往下滴，一个多星期了，物业说联系不上楼上业主就不管了")
     page.click("#cl-x-form button")
     page.locator("#cl-x-table:not([hidden]) tbody tr").first.wait_for()

@@ -12,71 +12,35 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
-import socket
-import threading
-import time
 
 import pytest
 
 from search.learning.questions import QuestionBank
 from search.library.check import check_library
 from search.library.reference import load_reference
-from tests.conftest import REPO
+from tests.browser_support import add_users, chromium, copy_project, serving
 
 pytestmark = pytest.mark.model
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct-horse-1"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, cache_dir):
     """A copy of the real project with its site built, a new hire and a trainer."""
     from search import pipeline
-    from search.authoring import accounts
-    from search.authoring.db import open_database
-    from search.settings import load_settings
 
-    root = tmp_path_factory.mktemp("quiz")
-    for name in ("docs", "cases"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "search").symlink_to(REPO / "search")
-    settings = load_settings(root, env={}, cache_dir=str(cache_dir), auto_index=False)
+    settings = copy_project(tmp_path_factory.mktemp("quiz"), cache_dir, auto_index=False)
     pipeline.site(settings)
-    db = open_database(settings.db_url)
-    with db.session() as s:
-        accounts.add_user(s, "newhire", "agent", PASSWORD, "林新人")
-        accounts.add_user(s, "trainer", "trainer", PASSWORD, "王培训")
-    db.close()
+    add_users(settings, [("newhire", "agent", "林新人"), ("trainer", "trainer", "王培训")], PASSWORD)
     return settings
 
 
 @pytest.fixture(scope="module")
 def server(project, real_encoder):
-    import uvicorn
-
-    from search.server.app import create_app
-
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(project, encoder=real_encoder), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(project, real_encoder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +50,8 @@ def bank(project) -> QuestionBank:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,23 +5,17 @@ the shipped library, and the server's watcher re-indexing and rebuilding the sit
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.browser_support import add_users, chromium, copy_project, free_port, serving
 
 pytestmark = pytest.mark.model
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct-horse-1"
 USERS = [("trainer", "trainer", "王培训"), ("reviewer", "reviewer", "李审核"), ("reviewer2", "reviewer", "孙审核"),
          ("admin", "admin", "管理员")]
@@ -31,62 +25,29 @@ NEW_TITLE = "测试用新案例：单元门禁刷卡失灵九天无人处理"
 XSS = "<script>alert(1)</script>"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, cache_dir, real_encoder):
     """A copy of the real project with its index and site built, and four accounts."""
     from search import pipeline
-    from search.authoring import accounts
-    from search.authoring.db import open_database
-    from search.settings import load_settings
 
-    root = tmp_path_factory.mktemp("review")
-    for name in ("docs", "cases"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "search").symlink_to(REPO / "search")
-    settings = load_settings(root, env={}, cache_dir=str(cache_dir))
+    settings = copy_project(tmp_path_factory.mktemp("review"), cache_dir)
     assert settings.auto_index  # the watcher re-indexes and rebuilds the site after an approval
     pipeline.build(settings, encoder=real_encoder, progress=False)
-    db = open_database(settings.db_url)
-    with db.session() as s:
-        for username, role, name in USERS:
-            accounts.add_user(s, username, role, PASSWORD, name)
-    db.close()
+    add_users(settings, USERS, PASSWORD)
     return settings
 
 
 @pytest.fixture(scope="module")
 def server(project, real_encoder):
-    import uvicorn
-
-    from search.server.app import create_app
-
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(project, encoder=real_encoder), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(project, real_encoder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def client(server: str, username: str) -> httpx.Client:
