@@ -51,6 +51,8 @@ def test_a_case_approved_on_the_writer_is_found_on_both_replicas(tmp_path, pg_ur
         with TestClient(replica(r1root, pg_url)) as a, TestClient(replica(r2root, pg_url)) as b:
             assert found(a, "电梯停在一楼不动了", "lift-stopped") and found(b, "电梯停在一楼不动了", "lift-stopped")
             assert "首页" in a.get("/").text  # the site comes with the version
+            quiz = a.get("/api/quiz/day-1").json()["questions"]  # the quizzes are drawn from the published cases
+            assert any(q["id"].startswith("first-") for q in quiz)
             t, r = sign_in(writer, "trainer"), sign_in(writer, "reviewer")
             d = t.post("/api/drafts", json={"text": NEW}).json()
             assert t.post(f"/api/drafts/{d['id']}/submit").status_code == 200
@@ -61,6 +63,7 @@ def test_a_case_approved_on_the_writer_is_found_on_both_replicas(tmp_path, pg_ur
                 time.sleep(0.2)
             took = time.time() - t0
             assert found(a, q, slug) and found(b, q, slug), f"not on both replicas after {took:.1f} s"
+            assert (r1root / "cases" / f"{slug}.md").is_file()
             print(f"both replicas found it {took:.1f} s after the approval")
             a.get("/api/search", params={"q": "只在一号副本上问的问题：门禁坏了"})
             b.get("/api/search", params={"q": "只在二号副本上问的问题：门禁坏了"})

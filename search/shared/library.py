@@ -6,6 +6,8 @@ the other's version), announced with NOTIFY when it commits. A replica reads the
 version in one snapshot and writes it locally with the same atomic versioned-directory
 writer as `caselib build`, so it serves either the old or the new version, never a mix.
 A writer killed mid-publish leaves an aborted transaction: no row of it is ever visible.
+A version also carries the case files, so a replica's cases/ (read by the quizzes, never
+indexed there) is the published library too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def publish(db: Database, settings: Settings, keep: int = KEEP) -> int:
 
         vectors.upload(db, load_index(index_dir))  # before the version: a replica never meets a chunk without its vector
     files = _files(index_dir, "index") + _files(site_dir, "site")
+    if settings.cases_dir.is_dir():  # the case files too: a replica's quizzes are drawn from them
+        files += [(f"cases/{p.name}", p.read_bytes()) for p in sorted(settings.cases_dir.glob("*.md"))]
     manifest = (index_dir / "manifest.json").read_text(encoding="utf-8")
     with db.session() as s:
         if db.engine.dialect.name == "postgresql":
@@ -102,6 +106,8 @@ def sync(db: Database, settings: Settings) -> int | None:
         return write
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    if any(path.startswith("cases/") for path, _d in rows):
+        write_version(settings.cases_dir, writer("cases", False), versions=settings.state_dir / "cases.d", replace_dir=True)
     write_version(settings.site_path, writer("site", False), versions=settings.state_dir / "site.d", replace_dir=True)
     write_version(settings.index_path, writer("index", True))
     log.info("已载入共享版本 %d", newest)
