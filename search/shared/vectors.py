@@ -17,7 +17,7 @@ import numpy as np
 from search.authoring.db import Database
 
 CANDIDATES = 200  # per query vector; the fusion needs the head of the ranking, not all of it
-EF_SEARCH = 200  # HNSW search breadth (pgvector's default is 40): recall@10 against exact, see benchmarks/pgvector.py
+EF_SEARCH = 200  # HNSW search breadth (pgvector's default is 40): recall@10 against exact, see benchmarks/vector_store.py
 
 
 def table(dim: int) -> str:
