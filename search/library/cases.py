@@ -54,7 +54,7 @@ class CaseMeta(BaseModel):
     summary: str = Field(min_length=10, max_length=300, description="一两句话的摘要")
     owner_says: list[str] = Field(
         default_factory=list,
-        description="业主常说：坐席在电话里会听到的原话，3–6 条，照本案例的情形写（检索时单独成块）",
+        description="业主常说：坐席在电话里会听到的原话，4–6 条，照本案例的情形写（检索时单独成块）",
     )
 
     reviewed_by: Optional[str] = Field(default=None, description="最近一次审核（复核）人，审核通过时自动填写")
