@@ -249,7 +249,7 @@ def test_the_category_is_guessed_only_on_clear_words():
     text = "小区突然停水停电，电梯困人，车辆失窃。"
     draft = imported(build(heading("事件经过"), paras(text)))
     assert draft.category == "突发事件"
-    assert draft.notes[2] == "投诉类别按正文里的词（停水、停电、失窃、电梯困人、突然、车辆）判断为“突发事件”，请核对"
+    assert draft.notes[2] == "投诉类别按正文里的词（停水、停电、困人、失窃、电梯困人、突然、车辆）判断为“突发事件”，请核对"
 
 
 @pytest.mark.parametrize(("title", "expected", "note"), [
@@ -407,3 +407,11 @@ def test_cli_refuses_a_file_that_is_not_a_docx_and_writes_nothing(library, tmp_p
     assert result.stderr.startswith("Error: 文件“旧报告.docx”不是 Word 文档（.docx）：")
     assert result.stderr.endswith(f" — {SAVE_AS}\n")
     assert sorted(p.name for p in (library / "cases").iterdir()) == ["lift-stopped.md"]
+
+
+def test_a_category_keyword_list_in_reference_yaml_feeds_the_guess():
+    """keywords: in reference.yaml are domain facts like the definitions: a story with a
+    category's own words (物业费、涨价、账目、公示) is guessed as that category."""
+    draft = imported(build(heading("事件经过"), paras("业主说物业费涨价了，账目从来不公示，要求退费。")))
+    assert draft.category == "收费"
+    assert "判断为“收费”，请核对" in draft.notes[2]

@@ -61,6 +61,7 @@ class Category(_Strict):
     name: str
     definition: str
     remedy: str
+    keywords: tuple[str, ...] = ()  # words that suggest the category (Word import's guess)
 
 
 class CustomerType(_Strict):
