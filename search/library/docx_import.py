@@ -40,9 +40,7 @@ MAX_BYTES = 20 * 1024 * 1024  # a text-only report is well under 1 MB
 MAX_UNZIPPED = 200 * 1024 * 1024  # refused before python-docx inflates a zip bomb
 TITLE_MIN, TITLE_MAX = 4, 60  # CaseMeta.title
 SHORT_LINE = 20  # a plain line that is only a label (一、事件经过) is at most this long
-# distinct words of one category (definition + reference.yaml keywords); on the 55 library cases it
-# guesses 24, 18 right (the note asks the trainer to check)
-CATEGORY_MIN_WORDS = 4
+CATEGORY_MIN_WORDS = 4  # distinct words of one category (definition + keywords): 24 of the 55 library cases guessed, 18 right
 _NO_DIR = Path(os.devnull)  # not a directory: suggest_slug then compares with no existing file
 _SAVE_AS = "在 Word 里“另存为”→“Word 文档 (*.docx)”后再导入"
 _SHRINK = "案例只需要文字：删掉文档里的图片，或把文字复制到新的 Word 文档后再导入"
