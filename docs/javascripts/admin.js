@@ -3,27 +3,10 @@
    Everything from the API or the user goes in with textContent (never innerHTML). */
 (function () {
   "use strict";
+  var el, when, errorText;  // window.caselib's shared helpers, set in start()
   var ROLES = ["agent", "trainer", "reviewer", "admin"];
   var SINCE = [["1d", "最近 1 天"], ["7d", "最近 7 天"], ["30d", "最近 30 天"], ["", "全部"]];
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function when(iso, seconds) {
-    if (!iso) return "—";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return iso;
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
-      pad(d.getMinutes()) + (seconds ? ":" + pad(d.getSeconds()) : "");
-  }
-  function errorText(r) {
-    if (r.data && r.data.error && r.data.error.message) return r.data.error.message;
-    return "出错了（HTTP " + r.status + "）— 刷新页面再试一次";
-  }
   function notice(kind, text) { return el("div", "cl-notice cl-notice-" + kind, text); }
   function head(table, names) {
     var tr = el("tr");
@@ -36,6 +19,7 @@
     var root = document.getElementById("cl-admin");
     if (!root || !window.caselib) return;
     var cl = window.caselib;
+    el = cl.el; when = cl.when; errorText = cl.errorText;
     var NAMES = cl.ROLE_NAMES;
 
     cl.ready.then(function () {

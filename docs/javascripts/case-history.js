@@ -8,39 +8,10 @@
   var box = document.querySelector(".md-content .cl-history[data-slug]");
   var cl = window.caselib;
   if (!box || !cl) return;
+  var el = cl.el, when = cl.when, errorText = cl.errorText, diffView = cl.diffView;
   var slug = box.getAttribute("data-slug");
   if (!slug) return;
   var path = "api/cases/" + encodeURIComponent(slug) + "/history";
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function when(iso) {
-    if (!iso) return "—";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return iso;
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
-  function errorText(r) {
-    if (r.data && r.data.error && r.data.error.message) return r.data.error.message;
-    return "出错了（HTTP " + r.status + "）— 刷新页面再试一次";
-  }
-  function diffView(text) {
-    var out = el("div", "cl-diff");
-    text.replace(/\n$/, "").split("\n").forEach(function (line) {
-      var cls = "cl-diff-ctx";
-      if (/^(\+\+\+|---) /.test(line)) cls = "cl-diff-file";
-      else if (line.indexOf("@@") === 0) cls = "cl-diff-hunk";
-      else if (line.charAt(0) === "+") cls = "cl-diff-add";
-      else if (line.charAt(0) === "-") cls = "cl-diff-del";
-      out.appendChild(el("div", "cl-diff-line " + cls, line || " "));
-    });
-    return out;
-  }
 
   Promise.all([cl.api("GET", path), cl.ready]).then(function (res) {
     var r = res[0];

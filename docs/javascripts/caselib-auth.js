@@ -107,8 +107,42 @@
     });
   }
 
+  /* DOM helpers the authoring pages share; everything goes in as text. */
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function when(iso, seconds) {
+    if (!iso) return "—";
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
+      pad(d.getMinutes()) + (seconds ? ":" + pad(d.getSeconds()) : "");
+  }
+  function errorText(r) {
+    if (r.data && r.data.error && r.data.error.message) return r.data.error.message;
+    return "出错了（HTTP " + r.status + "）— 刷新页面再试一次";
+  }
+  /* a unified diff, one line per div, coloured by its first character */
+  function diffView(text) {
+    var box = el("div", "cl-diff");
+    text.replace(/\n$/, "").split("\n").forEach(function (line) {
+      var cls = "cl-diff-ctx";
+      if (/^(\+\+\+|---) /.test(line)) cls = "cl-diff-file";
+      else if (line.indexOf("@@") === 0) cls = "cl-diff-hunk";
+      else if (line.charAt(0) === "+") cls = "cl-diff-add";
+      else if (line.charAt(0) === "-") cls = "cl-diff-del";
+      box.appendChild(el("div", "cl-diff-line " + cls, line || " "));
+    });
+    return box;
+  }
+
   window.caselib = {
     base: base, api: api, ready: ready, signIn: signIn, signOut: signOut, can: can, ROLE_NAMES: ROLE_NAMES,
+    el: el, when: when, errorText: errorText, diffView: diffView,
     get user() { return state.user; },
     onUser: function (fn) { listeners.push(fn); if (state.user !== null) fn(state.user); }
   };

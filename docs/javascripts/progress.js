@@ -3,25 +3,9 @@
    Everything from the API goes in with textContent (never innerHTML). */
 (function () {
   "use strict";
+  var el, when, errorText;  // window.caselib's shared helpers, set in start()
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
   function pct(x) { return x === null || x === undefined ? "—" : Math.round(x * 100) + "%"; }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function when(iso) {
-    if (!iso) return "—";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return iso;
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
-  function errorText(r) {
-    if (r.data && r.data.error && r.data.error.message) return r.data.error.message;
-    return "出错了（HTTP " + r.status + "）— 刷新页面再试一次";
-  }
   function short(title) { return title.split("：")[0]; }
 
   function moduleCell(m) {
@@ -36,6 +20,7 @@
     var root = document.getElementById("cl-progress");
     if (!root || !window.caselib) return;
     var cl = window.caselib;
+    el = cl.el; when = cl.when; errorText = cl.errorText;
     var status = root.querySelector(".cl-status");
     var quizPage = cl.base + "newcomer/quiz.html";
 

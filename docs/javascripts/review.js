@@ -4,40 +4,10 @@
    preview_html, which the server rendered and sanitised. */
 (function () {
   "use strict";
+  var el, when, errorText, diffView;  // window.caselib's shared helpers, set in start()
   var KIND = { "new": "新建", edit: "修改", restore: "恢复" };
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function when(iso) {
-    if (!iso) return "—";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return iso;
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
-  function errorText(r) {
-    if (r.data && r.data.error && r.data.error.message) return r.data.error.message;
-    return "出错了（HTTP " + r.status + "）— 刷新页面再试一次";
-  }
   function notice(kind, text) { return el("div", "cl-notice cl-notice-" + kind, text); }
-
-  /* unified diff → one line per div, coloured by its first character (textContent only) */
-  function diffView(text) {
-    var box = el("div", "cl-diff");
-    text.replace(/\n$/, "").split("\n").forEach(function (line) {
-      var cls = "cl-diff-ctx";
-      if (/^(\+\+\+|---) /.test(line)) cls = "cl-diff-file";
-      else if (line.indexOf("@@") === 0) cls = "cl-diff-hunk";
-      else if (line.charAt(0) === "+") cls = "cl-diff-add";
-      else if (line.charAt(0) === "-") cls = "cl-diff-del";
-      box.appendChild(el("div", "cl-diff-line " + cls, line || " "));
-    });
-    return box;
-  }
 
   function problemList(problems) {
     var ul = el("ul", "cl-problems");
@@ -56,6 +26,7 @@
     var root = document.getElementById("cl-review");
     if (!root || !window.caselib) return;
     var cl = window.caselib;
+    el = cl.el; when = cl.when; errorText = cl.errorText; diffView = cl.diffView;
     var base = cl.base;
     var status = root.querySelector(".cl-status") || root.appendChild(el("p", "cl-status"));
 

@@ -22,8 +22,9 @@ from search.authoring import audit, history
 from search.authoring.db import Database
 from search.authoring.models import ROLE_NAMES, STATUS_NAMES, Draft, User, now
 from search.authoring.publish import file_hash, git_commit, stamp_review, write_case
-from search.authoring.validate import DraftProblem, check_slug, validate_text
+from search.authoring.validate import DraftProblem, case_ids, check_slug, validate_text
 from search.errors import Conflict, DraftInvalid, ForbiddenError, InvalidInput, NotFound
+from search.library.check import cases_signature
 from search.library.newcase import next_id, suggest_slug
 from search.library.reference import Reference, load_reference
 from search.library.template import template_text
@@ -53,11 +54,20 @@ class Workflow:
 
     def __post_init__(self):
         self.reference = self.reference or load_reference()
+        self._ids: tuple[tuple, dict[str, str]] = ((), {})  # (cases/ signature, id → slug)
 
     # ------------------------------------------------------------------ checks
 
     def problems(self, text: str, slug: str | None = None) -> list[DraftProblem]:
-        return validate_text(text, self.reference, self.cases_dir, slug)
+        return validate_text(text, self.reference, self.case_ids(), slug)
+
+    def case_ids(self) -> dict[str, str]:
+        """id → slug of the published cases, read again only when cases/ changed: live checks
+        run on every pause in typing, and reading every case file each time would not scale."""
+        sig = cases_signature(self.cases_dir)
+        if sig != self._ids[0] or not sig:
+            self._ids = (sig, case_ids(self.cases_dir))
+        return self._ids[1]
 
     def _check_text(self, text: str) -> str:
         if not isinstance(text, str) or not text.strip():

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from search.library.agent import Section, parse_agent
-from search.library.cases import SLUG_RE
+from search.library.cases import SLUG_RE, split_sections
 from search.library.check import case_files, check_file
 from search.library.privacy import find_personal_data, mask
 from search.library.reference import Reference
@@ -80,9 +80,9 @@ def check_slug(slug: str | None) -> str | None:
     return None
 
 
-def validate_text(text: str, reference: Reference, cases_dir: Path, slug: str | None = None) -> list[DraftProblem]:
+def validate_text(text: str, reference: Reference, ids: dict[str, str], slug: str | None = None) -> list[DraftProblem]:
     """Every problem `caselib check` would report if this text were cases/<slug>.md, plus an
-    id already used by another case."""
+    id already used by another case (``ids``: id → slug of the published cases, `case_ids`)."""
     name = slug if slug and not check_slug(slug) else "draft"
     with tempfile.TemporaryDirectory(prefix="caselib-draft-") as tmp:
         folder = Path(tmp) / "cases"
@@ -95,8 +95,8 @@ def validate_text(text: str, reference: Reference, cases_dir: Path, slug: str | 
     _attach_replacements(text, out)
     m = _ID_LINE.search(text.split("\n---", 1)[0] + "\n")
     if m:
-        owner = _id_owner(cases_dir, m.group(1), slug)
-        if owner:
+        owner = ids.get(m.group(1))
+        if owner and owner != slug:
             line = text[: m.start()].count("\n") + 1
             out.append(DraftProblem(line, "id", f"id {m.group(1)} 已被 cases/{owner}.md 使用",
                                     "改成未用过的编号（新建草稿时会自动分配下一个）"))
@@ -117,48 +117,38 @@ def _attach_replacements(text: str, problems: list[DraftProblem]) -> None:
                 break
 
 
-def _id_owner(cases_dir: Path, case_id: str, slug: str | None) -> str | None:
+def case_ids(cases_dir: Path) -> dict[str, str]:
+    """id → slug of every case file (from the first lines only)."""
+    out: dict[str, str] = {}
     for path in case_files(cases_dir):
-        if path.stem == slug:
-            continue
         try:
             head = path.read_text(encoding="utf-8", errors="replace")[:2000]
         except OSError:
             continue
         m = _ID_LINE.search(head)
-        if m and m.group(1) == case_id:
-            return path.stem
-    return None
+        if m:
+            out.setdefault(m.group(1), path.stem)
+    return out
 
 
 def parse_parts(text: str) -> dict:
     """The draft split the way the form shows it: front-matter values (as written, valid or
     not; None when the YAML does not parse), each section's text, and 接听要点's three parts."""
     text = text.replace("\r\n", "\n")
-    meta, body = None, text
-    if text.startswith("---\n"):
-        end = text.find("\n---", 3)
-        if end != -1:
+    lines = text.split("\n")
+    meta, body_start = None, 0
+    if lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        if end is not None:
             try:
-                loaded = yaml.safe_load(text[4:end])
+                loaded = yaml.safe_load("\n".join(lines[1:end]))
                 meta = loaded if isinstance(loaded, dict) else None
             except yaml.YAMLError:
                 meta = None
-            body = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
+            body_start = end + 1
     if isinstance(meta, dict):
         meta = {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in meta.items()}
-    sections: dict[str, str] = {}
-    current, buf, fence = None, [], False
-    for line in body.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
-        if not fence and line.startswith("## "):
-            if current is not None:
-                sections[current] = "\n".join(buf).strip()
-            current, buf = line[3:].strip(), []
-        elif current is not None:
-            buf.append(line)
-    if current is not None:
-        sections[current] = "\n".join(buf).strip()
+    # the same split as `caselib check` (fenced code is not a heading); problems are its business
+    sections = {title: sec.text for title, sec in split_sections(lines, body_start, lambda *a: None).items()}
     agent = parse_agent(Section("接听要点", 0, sections.get("接听要点", "")), lambda *a: None)
     return {"meta": meta, "sections": sections, "agent": {"say": agent.say, "do": agent.do, "avoid": agent.avoid}}

@@ -4,6 +4,7 @@ audit log, straight on the authoring database (no server, no model)."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -12,10 +13,16 @@ from search.cli.base import _domain_errors, _settings, cli
 ROLE_CHOICE = click.Choice(["agent", "trainer", "reviewer", "admin"])
 
 
+@contextmanager
 def _db(ctx):
+    """The authoring database for one command, closed at the end."""
     from search.authoring.db import open_database
 
-    return open_database(_settings(ctx).db_url)
+    db = open_database(_settings(ctx).db_url)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _password(password_stdin: bool, confirm: bool = True) -> str:
@@ -41,13 +48,9 @@ def user_add(ctx, name, role, display_name, password_stdin):
     from search.authoring import accounts
 
     password = _password(password_stdin)
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            u = accounts.add_user(s, name, role, password, display_name, actor="命令行")
-            click.echo(f"已新增 {u.username}（{u.display_name}，{role}）")
-    finally:
-        db.close()
+    with _db(ctx) as db, db.session() as s:
+        u = accounts.add_user(s, name, role, password, display_name, actor="命令行")
+        click.echo(f"已新增 {u.username}（{u.display_name}，{role}）")
 
 
 @user.command("list")
@@ -58,18 +61,14 @@ def user_list(ctx):
     from search.authoring import accounts
     from search.authoring.models import ROLE_NAMES
 
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            users = accounts.list_users(s)
-            if not users:
-                click.echo("还没有账号。新增第一个管理员：caselib user add admin --role admin")
-            for u in users:
-                state = "  已停用" if u.disabled else ""
-                sso = "  统一登录" if u.password_hash is None else ""
-                click.echo(f"{u.username:<20} {ROLE_NAMES[u.role]:<4} {u.display_name}{state}{sso}")
-    finally:
-        db.close()
+    with _db(ctx) as db, db.session() as s:
+        users = accounts.list_users(s)
+        if not users:
+            click.echo("还没有账号。新增第一个管理员：caselib user add admin --role admin")
+        for u in users:
+            state = "  已停用" if u.disabled else ""
+            sso = "  统一登录" if u.password_hash is None else ""
+            click.echo(f"{u.username:<20} {ROLE_NAMES[u.role]:<4} {u.display_name}{state}{sso}")
 
 
 @user.command("passwd")
@@ -81,16 +80,18 @@ def user_passwd(ctx, name, password_stdin):
     """重设密码（该账号在所有地方的登录随即失效）。"""
     from search.authoring import accounts
 
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            accounts.get_user(s, name)  # an unknown name fails before the prompt
-        password = _password(password_stdin)
-        with db.session() as s:
-            accounts.set_password(s, name, password, actor="命令行")
-        click.echo(f"已重设 {name} 的密码")
-    finally:
-        db.close()
+    with _db(ctx) as db, db.session() as s:
+        accounts.get_user(s, name)  # an unknown name fails before the prompt
+        accounts.set_password(s, name, _password(password_stdin), actor="命令行")
+    click.echo(f"已重设 {name} 的密码")
+
+
+def _set_disabled(ctx, name: str, disabled: bool) -> None:
+    from search.authoring import accounts
+
+    with _db(ctx) as db, db.session() as s:
+        accounts.set_disabled(s, name, disabled, actor="命令行")
+    click.echo(f"已{'停用' if disabled else '启用'} {name}")
 
 
 @user.command("disable")
@@ -99,15 +100,7 @@ def user_passwd(ctx, name, password_stdin):
 @_domain_errors
 def user_disable(ctx, name):
     """停用账号：不能再登录，已登录的立即退出；草稿和记录保留。"""
-    from search.authoring import accounts
-
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            accounts.set_disabled(s, name, True, actor="命令行")
-        click.echo(f"已停用 {name}")
-    finally:
-        db.close()
+    _set_disabled(ctx, name, True)
 
 
 @user.command("enable")
@@ -116,15 +109,7 @@ def user_disable(ctx, name):
 @_domain_errors
 def user_enable(ctx, name):
     """重新启用停用的账号。"""
-    from search.authoring import accounts
-
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            accounts.set_disabled(s, name, False, actor="命令行")
-        click.echo(f"已启用 {name}")
-    finally:
-        db.close()
+    _set_disabled(ctx, name, False)
 
 
 @cli.command()
@@ -136,15 +121,11 @@ def audit(ctx, since, limit):
     """操作记录：登录、保存、提交、批准、退回、恢复、账号变更（最新的在前）。"""
     from search.authoring import audit as log
 
-    db = _db(ctx)
-    try:
-        with db.session() as s:
-            rows = log.entries(s, log.parse_since(since), limit)
-            if not rows:
-                click.echo("没有操作记录。" if since is None else f"最近 {since} 没有操作记录。")
-            for e in rows:
-                d = log.as_dict(e)
-                extra = f"  {d['detail']}" if d["detail"] else ""
-                click.echo(f"{d['at']}  {d['actor'] or '—':<12} {d['action_name']:<6} {d['target'] or ''}{extra}")
-    finally:
-        db.close()
+    with _db(ctx) as db, db.session() as s:
+        rows = log.entries(s, log.parse_since(since), limit)
+        if not rows:
+            click.echo("没有操作记录。" if since is None else f"最近 {since} 没有操作记录。")
+        for e in rows:
+            d = log.as_dict(e)
+            extra = f"  {d['detail']}" if d["detail"] else ""
+            click.echo(f"{d['at']}  {d['actor'] or '—':<12} {d['action_name']:<6} {d['target'] or ''}{extra}")

@@ -203,7 +203,7 @@ def parse_case(path: Path, reference: Reference, display: str | None = None) -> 
 
     body_start = end + 1  # 0-based index of first body line
     body = "\n".join(lines[body_start:])
-    sections = _split_sections(lines, body_start, problem)
+    sections = split_sections(lines, body_start, problem)
     agent = parse_agent(sections.get(AGENT_SECTION), problem)
     _check_sections(sections, problem, len(lines))
 
@@ -322,7 +322,7 @@ def _fix_for(key: str, err: dict, reference: Reference) -> str:
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 
 
-def _split_sections(lines: list[str], body_start: int, problem) -> dict[str, Section]:
+def split_sections(lines: list[str], body_start: int, problem) -> dict[str, Section]:
     """H2 headings split the body; fenced code is skipped so '## ' inside it is not a heading."""
     sections: dict[str, Section] = {}
     current: tuple[str, int] | None = None

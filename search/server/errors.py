@@ -39,9 +39,23 @@ class ApiError(Exception):
         super().__init__(message)
 
 
-def error(status: int, code: str, message: str, field: str | None = None, headers=None) -> JSONResponse:
-    body = {"error": {"code": code, "field": field, "message": message}}
+def error(status: int, code: str, message: str, field: str | None = None, headers=None, **extra) -> JSONResponse:
+    """The one error shape; ``extra`` members join it (a conflict's two texts, a draft's problems)."""
+    body = {"error": {"code": code, "field": field, "message": message, **extra}}
     return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+# domain exception → (status, code, the field when the exception names none)
+DOMAIN_ERRORS = {
+    QueryError: (400, "bad_query", None),
+    AuthRequired: (401, "unauthorized", None),
+    ForbiddenError: (403, "forbidden", None),
+    NotFound: (404, "not_found", None),
+    InvalidInput: (422, "invalid_parameter", None),
+    ImportFailed: (422, "not_a_word_file", "file"),
+    StateError: (503, "database_unavailable", None),
+    IndexMissing: (503, "index_missing", None),
+}
 
 
 def query_problem(q: str) -> str:
@@ -145,54 +159,26 @@ def install_error_handlers(app: FastAPI, site: Path) -> None:
     async def _api(request: Request, exc: ApiError):
         return error(exc.status, exc.code, str(exc), exc.field)
 
-    @app.exception_handler(QueryError)
-    async def _query(request: Request, exc: QueryError):
-        return error(400, "bad_query", str(exc), exc.field)
+    async def _domain_error(request: Request, exc: CaselibError):
+        status, code, field = DOMAIN_ERRORS[next(c for c in type(exc).__mro__ if c in DOMAIN_ERRORS)]
+        return error(status, code, str(exc), getattr(exc, "field", None) or field)
 
-    @app.exception_handler(ForbiddenError)
-    async def _forbidden(request: Request, exc: ForbiddenError):
-        return error(403, "forbidden", str(exc))
-
-    @app.exception_handler(AuthRequired)
-    async def _auth(request: Request, exc: AuthRequired):
-        return error(401, "unauthorized", str(exc))
+    for exc_class in DOMAIN_ERRORS:
+        app.add_exception_handler(exc_class, _domain_error)
 
     @app.exception_handler(TooManyAttempts)
     async def _throttled(request: Request, exc: TooManyAttempts):
         return error(429, "too_many_attempts", str(exc), "username", headers={"Retry-After": str(exc.retry_after)})
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound):
-        return error(404, "not_found", str(exc), exc.field)
-
-    @app.exception_handler(InvalidInput)
-    async def _invalid(request: Request, exc: InvalidInput):
-        return error(422, "invalid_parameter", str(exc), exc.field)
-
-    @app.exception_handler(ImportFailed)
-    async def _import(request: Request, exc: ImportFailed):
-        return error(422, "not_a_word_file", str(exc), "file")
-
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict):
-        body = {"error": {"code": "conflict", "field": exc.field, "message": str(exc), "current_text": exc.current_text,
-                          "current_version": exc.current_version, "your_text": exc.your_text}}
-        return JSONResponse(status_code=409, content=body)
+        return error(409, "conflict", str(exc), exc.field, current_text=exc.current_text,
+                     current_version=exc.current_version, your_text=exc.your_text)
 
     @app.exception_handler(DraftInvalid)
     async def _draft_invalid(request: Request, exc: DraftInvalid):
         first = exc.problems[0] if exc.problems else None
-        body = {"error": {"code": "draft_invalid", "field": first.field if first else None, "message": str(exc),
-                          "problems": [p.as_dict() for p in exc.problems]}}
-        return JSONResponse(status_code=422, content=body)
-
-    @app.exception_handler(StateError)
-    async def _state(request: Request, exc: StateError):
-        return error(503, "database_unavailable", str(exc))
-
-    @app.exception_handler(IndexMissing)
-    async def _missing(request: Request, exc: IndexMissing):
-        return error(503, "index_missing", str(exc))
+        return error(422, "draft_invalid", str(exc), first.field if first else None, problems=[p.as_dict() for p in exc.problems])
 
     @app.exception_handler(CaselibError)
     async def _domain(request: Request, exc: CaselibError):
