@@ -14,7 +14,7 @@ PASSWORD = "correct-horse-1"
 
 def authoring_app(root, **overrides):
     (root / "site").mkdir(exist_ok=True)
-    settings, enc = three_case_library(root, auto_index=False, **overrides)
+    settings, enc = three_case_library(root, **{"auto_index": False, **overrides})
     db = open_database(settings.db_url)
     with db.session() as s:
         accounts.add_user(s, "trainer", "trainer", PASSWORD, "王培训")

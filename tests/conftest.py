@@ -174,3 +174,21 @@ def pg_url(postgres) -> str:
     from tests import pg
 
     return pg.fresh_database(postgres)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, once per browser-test module."""
+    from tests.browser_support import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def server(project, real_encoder):
+    """The app on a free loopback port for the requesting module's `project` fixture."""
+    from tests.browser_support import serving
+
+    with serving(project, real_encoder) as url:
+        yield url

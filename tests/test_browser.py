@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.browser_support import add_users, chromium, copy_project, free_port, serving
+from tests.browser_support import add_users, copy_project, free_port
 
 pytestmark = pytest.mark.model
 PASSWORD = "browser-test-pw-1"
@@ -26,18 +26,6 @@ def project(tmp_path_factory, cache_dir, real_encoder):
     pipeline.build(settings, encoder=real_encoder, progress=False)
     add_users(settings, [("trainer", "trainer", "王培训")], PASSWORD)  # hit testing is for trainers
     return settings
-
-
-@pytest.fixture(scope="module")
-def server(project, real_encoder):
-    with serving(project, real_encoder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.browser_support import add_users, chromium, copy_project, serving
+from tests.browser_support import add_users, copy_project
 
 pytestmark = pytest.mark.model
 
@@ -30,18 +30,6 @@ def project(tmp_path_factory, cache_dir, real_encoder):
     add_users(settings, [("trainer", "trainer", "王培训"), ("trainer2", "trainer", "赵培训"), ("agent", "agent", "坐席小张"),
                          ("reviewer", "reviewer", "李审核")], PASSWORD)
     return settings
-
-
-@pytest.fixture(scope="module")
-def server(project, real_encoder):
-    with serving(project, real_encoder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from search.learning.questions import QuestionBank
 from search.library.check import check_library
 from search.library.reference import load_reference
-from tests.browser_support import add_users, chromium, copy_project, serving
+from tests.browser_support import add_users, copy_project
 
 pytestmark = pytest.mark.model
 
@@ -38,20 +38,8 @@ def project(tmp_path_factory, cache_dir):
 
 
 @pytest.fixture(scope="module")
-def server(project, real_encoder):
-    with serving(project, real_encoder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def bank(project) -> QuestionBank:
     return QuestionBank(load_reference(), check_library(project.cases_dir).cases)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

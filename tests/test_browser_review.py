@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.browser_support import add_users, chromium, copy_project, free_port, serving
+from tests.browser_support import add_users, copy_project, free_port
 
 pytestmark = pytest.mark.model
 
@@ -36,18 +36,6 @@ def project(tmp_path_factory, cache_dir, real_encoder):
     pipeline.build(settings, encoder=real_encoder, progress=False)
     add_users(settings, USERS, PASSWORD)
     return settings
-
-
-@pytest.fixture(scope="module")
-def server(project, real_encoder):
-    with serving(project, real_encoder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def client(server: str, username: str) -> httpx.Client:

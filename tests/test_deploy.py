@@ -89,8 +89,7 @@ def test_nginx_sends_reads_to_both_replicas_and_writes_to_the_writer(tmp_path, p
     wroot = tmp_path / "writer"
     wroot.mkdir()
     tiny_site(wroot)
-    wsettings, writer = authoring_app(wroot, database_url=pg_url, port=ports[8000])
-    writer.state.services.settings = wsettings.model_copy(update={"auto_index": True})
+    wsettings, writer = authoring_app(wroot, database_url=pg_url, port=ports[8000], auto_index=True)
     servers = [serve(writer, ports[8000])]
     deadline = time.time() + 10
     db = open_database(pg_url)

@@ -42,8 +42,7 @@ def test_a_case_approved_on_the_writer_is_found_on_both_replicas(tmp_path, pg_ur
     for d in (wroot, r1root, r2root):
         d.mkdir()
     tiny_site(wroot)
-    settings, writer = authoring_app(wroot, database_url=pg_url)
-    writer.state.services.settings = settings.model_copy(update={"auto_index": True})  # the watcher re-indexes approved cases
+    settings, writer = authoring_app(wroot, database_url=pg_url, auto_index=True)  # the watcher re-indexes approved cases
     with TestClient(writer) as w:
         deadline = time.time() + 10
         while library.latest(open_database(pg_url)) is None and time.time() < deadline:
