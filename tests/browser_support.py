@@ -78,3 +78,26 @@ def chromium():
             yield b
         finally:
             b.close()
+
+
+@contextlib.contextmanager
+def plain_files(site_dir):
+    """The built site served as plain files (python -m http.server): no API behind it.
+    Yields its base URL once the port accepts connections."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                            cwd=site_dir.resolve(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -3,13 +3,9 @@ against a running server with the real model and the shipped library."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import pytest
 
-from tests.browser_support import add_users, copy_project, free_port
+from tests.browser_support import add_users, copy_project, plain_files
 
 pytestmark = pytest.mark.model
 PASSWORD = "browser-test-pw-1"
@@ -86,26 +82,15 @@ def test_query_with_markup_is_shown_as_text(server, page):
 
 
 def test_static_site_without_api_degrades_gracefully(project, browser):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                            cwd=project.site_path.resolve(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with plain_files(project.site_path) as url:
         ctx = browser.new_context()
         pg = ctx.new_page()
-        for _ in range(50):
-            try:
-                pg.goto(f"http://127.0.0.1:{port}/tools/search.html")
-                break
-            except Exception:  # noqa: BLE001 - server still starting
-                time.sleep(0.1)
+        pg.goto(f"{url}/tools/search.html")
         notice = pg.locator(".cl-notice-offline")
         notice.wait_for()
         assert "caselib serve" in notice.inner_text()
         assert notice.locator("a[href$='cases/index.html']").count() == 1
         ctx.close()
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 def test_reply_checker_page_marks_forbidden_phrases(server, page):

@@ -5,14 +5,12 @@ the shipped library, and the server's watcher re-indexing and rebuilding the sit
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-from tests.browser_support import add_users, copy_project, free_port
+from tests.browser_support import add_users, copy_project, plain_files
 
 pytestmark = pytest.mark.model
 
@@ -244,23 +242,13 @@ def test_admin_adds_user_and_reads_the_audit_log(open_as, server):
 
 def test_history_stays_hidden_without_the_api(project, browser):
     """The site served as plain files: no 修订记录, no error."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                            cwd=project.site_path.resolve(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with plain_files(project.site_path) as url:
         ctx = browser.new_context()
         pg = ctx.new_page()
         errors = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
-        for _ in range(50):
-            try:
-                pg.goto(f"http://127.0.0.1:{port}/cases/{SOURCE}.html")
-                break
-            except Exception:  # noqa: BLE001 - server still starting
-                time.sleep(0.1)
+        pg.goto(f"{url}/cases/{SOURCE}.html")
         pg.wait_for_load_state("networkidle")
         assert pg.locator(".cl-history").count() == 1 and not pg.locator(".cl-history").is_visible()
         assert errors == []
         ctx.close()
-    finally:
-        proc.terminate()
