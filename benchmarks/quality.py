@@ -33,7 +33,8 @@ def main() -> None:
 
     settings = load_settings(REPO)
     encoder = pipeline.load_encoder(settings, threads=1)
-    searcher = pipeline.open_searcher(settings, encoder=encoder)
+    searcher = pipeline.open_searcher(settings, encoder=encoder,
+                                      clause_encoder=pipeline.load_clause_encoder(settings, threads=1))
     n_cases = len(searcher.index.cases)
     rows = []
     for name, path in QUERY_SETS.values():

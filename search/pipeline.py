@@ -39,6 +39,15 @@ def load_encoder(settings: Settings, threads: int | None = None):
         raise ConfigError(f"{e} — 检查 CASELIB_MODEL / CASELIB_BACKEND") from e
 
 
+def load_clause_encoder(settings: Settings, threads: int | None = None):
+    """What a long text's clauses are encoded with (search.models.load_clause_encoder):
+    an encoder, or None for the main one."""
+    from search.models import load_clause_encoder as _load
+
+    return _load(settings.model, settings.cache_dir, backend=settings.backend, clause=settings.clause_encoder,
+                 threads=threads)
+
+
 def index(settings: Settings, encoder=None, progress: bool = True, memo: dict | None = None, previous=None):
     """Validate, then build or update the index. Raises CaseError if any case is invalid
     (nothing is indexed from a library with errors: the last good index keeps serving).
@@ -58,10 +67,11 @@ def _index_cases(settings: Settings, cases: list, encoder=None, progress: bool =
     return build_index(cases, encoder, settings.index_path, settings.model, progress=progress, previous=previous)
 
 
-def open_searcher(settings: Settings, encoder=None, dense=None):
+def open_searcher(settings: Settings, encoder=None, dense=None, clause_encoder=None):
     """Load the index and the encoder; refuse an index built with another model. ``dense``:
     a function of the loaded index giving its vector index (default: faiss in memory); the
-    vectors then stay on disk (memory-mapped)."""
+    vectors then stay on disk (memory-mapped). Without ``encoder`` the clause encoder is
+    loaded from the settings too; with one, ``clause_encoder`` defaults to it."""
     from search.index.store import load_index, read_manifest
     from search.retrieval.searcher import Searcher
 
@@ -71,9 +81,11 @@ def open_searcher(settings: Settings, encoder=None, dense=None):
             f"索引是用模型“{manifest.get('model')}”建的，当前设置是“{settings.model}”"
             " — 运行 caselib index 用当前模型重建，或把 CASELIB_MODEL 改回原来的模型"
         )
-    encoder = encoder or load_encoder(settings)
+    if encoder is None:
+        encoder = load_encoder(settings)
+        clause_encoder = clause_encoder or load_clause_encoder(settings)
     index = load_index(settings.index_path, expected_model_id=encoder.model_id, mmap=dense is not None)
-    return Searcher(index, encoder, dense=dense(index) if dense is not None else None)
+    return Searcher(index, encoder, dense=dense(index) if dense is not None else None, clause_encoder=clause_encoder)
 
 
 def site(settings: Settings) -> Path:

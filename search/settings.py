@@ -41,6 +41,11 @@ class Settings(BaseModel):
         description="推理后端：auto（默认：内置模型用 onnx，其他模型用 torch）、torch、onnx、onnx-int8、openvino（需 pip install 'caselib[openvino]'）；"
         "onnx 与 torch 结果相同，索引通用",
     )
+    clause_encoder: Literal["int8", "same"] = Field(
+        "int8",
+        description="长文本（几句话的投诉、留言）挑出的分句用什么编码：int8（默认：内置模型走 onnx 时用它的 int8 量化版，快约一倍，"
+        "整段和索引仍用原模型）或 same（和整段用同一个编码器）",
+    )
     server_threads: int = Field(
         1,
         ge=1,

@@ -178,6 +178,7 @@ def test_cli_json_has_the_api_shape(client, monkeypatch):
 
     root = client.app.state.services.settings.root
     monkeypatch.setattr(pipeline, "load_encoder", lambda settings, threads=None: HashingEncoder())
+    monkeypatch.setattr(pipeline, "load_clause_encoder", lambda *a, **k: None)  # the fake encodes clauses too
     out = CliRunner().invoke(cli, ["--root", str(root), "search", "暖气不热", "-k", "2", "--json"])
     assert out.exit_code == 0, out.output
     cli_body = json.loads(out.output)

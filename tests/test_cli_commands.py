@@ -40,6 +40,7 @@ def _settings_from_the_root_alone(monkeypatch):
 @pytest.fixture
 def fake_model(monkeypatch):
     monkeypatch.setattr(pipeline, "load_encoder", lambda settings, threads=None: HashingEncoder())
+    monkeypatch.setattr(pipeline, "load_clause_encoder", lambda *a, **k: None)  # the fake encodes clauses too
 
 
 @pytest.fixture

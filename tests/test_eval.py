@@ -36,6 +36,7 @@ def test_unanswerable_items_count_for_the_auc_only(tmp_path):
 def test_the_cli_reports_each_set(tmp_path, monkeypatch):
     settings, enc = three_case_library(tmp_path)
     monkeypatch.setattr(pipeline, "load_encoder", lambda *a, **k: enc)
+    monkeypatch.setattr(pipeline, "load_clause_encoder", lambda *a, **k: None)  # the fake encodes clauses too
     for key in list(os.environ):
         if key.startswith("CASELIB_") and key != "CASELIB_CACHE_DIR":
             monkeypatch.delenv(key)
@@ -57,6 +58,7 @@ def test_the_cli_reports_each_set(tmp_path, monkeypatch):
 def test_an_unknown_slug_is_refused(tmp_path, monkeypatch, text):
     settings, enc = three_case_library(tmp_path)
     monkeypatch.setattr(pipeline, "load_encoder", lambda *a, **k: enc)
+    monkeypatch.setattr(pipeline, "load_clause_encoder", lambda *a, **k: None)  # the fake encodes clauses too
     f = tmp_path / "q.yaml"
     f.write_text(text, encoding="utf-8")
     r = CliRunner().invoke(cli, ["--root", str(settings.root), "eval", str(f)])

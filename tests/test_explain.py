@@ -54,7 +54,8 @@ def test_a_long_text_is_read_clause_by_clause(lib):
     _, _, searcher = lib
     x = explain(searcher, LONG, k=3)
     assert len(x.clauses) > 1 and "".join(x.clauses) == x.query
-    assert x.method.startswith(f"长文本（{len(x.clauses)} 个分句）")
+    assert x.method.startswith(f"长文本（{len(x.clauses)} 个分句，编码其中关键词证据最强的 {len(x.encoded)} 个）")
+    assert x.encoded and set(x.encoded) <= set(x.clauses)
 
 
 def test_bm25_mode_has_no_weak_decision(lib):
@@ -84,7 +85,7 @@ def test_the_api_serves_the_explanation(lib):
         r = client.get("/api/explain", params={"q": "暖气不热", "k": 3})
         assert r.status_code == 200
         body = r.json()
-        assert set(body) == {"query", "mode", "method", "clauses", "terms", "threshold", "confidence", "agreed", "match", "cases"}
+        assert set(body) == {"query", "mode", "method", "clauses", "encoded", "terms", "threshold", "confidence", "agreed", "match", "cases"}
         assert body["cases"][0]["slug"] == "radiator-cold" and body["cases"][0]["fused_rank"] == 1
         r = client.get("/api/explain", params={"q": "暖气", "mode": "semantic"})
         assert r.status_code == 422 and r.json()["error"]["field"] == "mode"
@@ -99,6 +100,7 @@ def test_the_api_serves_the_explanation(lib):
 def test_cli_search_explain(lib, monkeypatch):
     settings, enc, _ = lib
     monkeypatch.setattr(pipeline, "load_encoder", lambda *a, **k: enc)
+    monkeypatch.setattr(pipeline, "load_clause_encoder", lambda *a, **k: None)  # the fake encodes clauses too
     for key in ("CASELIB_MODEL", "CASELIB_INDEX_DIR", "CASELIB_WEAK_THRESHOLD"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("CASELIB_WEAK_THRESHOLD", "0.3")

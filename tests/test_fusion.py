@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.retrieval import fusion
-from search.retrieval.clauses import MAX_CHARS, MAX_CLAUSES, MIN_CHARS, split_clauses
+from search.retrieval.clauses import ENCODED, MAX_CHARS, MAX_CLAUSES, MIN_CHARS, split_clauses, strongest
 
 INF = -np.inf
 
@@ -76,3 +76,15 @@ def test_the_number_of_clauses_is_bounded():
     clauses = split_clauses(text)
     assert 1 < len(clauses) <= MAX_CLAUSES
     assert "".join(clauses) == text
+
+
+def test_the_strongest_clauses_are_kept_in_text_order():
+    clauses = ["记者了解到，", "入冬以后家里暖气一直不热，", "他打过两次电话，", "老人冻得受不了，", "要求今天就来修。"]
+    kept = strongest(clauses, [0.0, 9.5, 1.0, 3.0, 2.0], keep=3)
+    assert kept == ["入冬以后家里暖气一直不热，", "老人冻得受不了，", "要求今天就来修。"]
+    assert strongest(clauses, [1.0] * 5, keep=2) == clauses[:2]  # ties: the earlier clause
+    assert strongest(clauses[:2], [0.0, 1.0], keep=3) == clauses[:2]  # fewer than keep: all of them
+
+
+def test_as_many_clauses_are_encoded_as_are_pooled():
+    assert ENCODED == fusion.CLAUSE_POOL

@@ -6,8 +6,10 @@ import pytest
 
 from search import pipeline
 from search.errors import QueryError
+from search.retrieval.clauses import ENCODED
 from search.retrieval.snippets import make_snippet
 from tests.conftest import three_case_library
+from tests.fakes import HashingEncoder
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +91,60 @@ def test_ivf_recall_against_flat_on_clustered_vectors():
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth, strict=True)])
     assert ivf.nlist == 173 and ivf.nprobe == 57
     assert recall >= 0.98, recall
+
+
+class Recording(HashingEncoder):
+    """The fake encoder, remembering every batch it was asked to encode."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def encode_queries(self, texts):
+        self.calls.append(list(texts))
+        return super().encode_queries(texts)
+
+
+NARRATIVE = ("记者了解到今年三月的一些事情。家住城南某小区的张先生打来热线。"
+             "他说入冬以后家里暖气一直不热。前几天他又去了一趟服务中心。"
+             "回到家中他等了整整一下午。张先生表示实在冻得受不了。")
+
+
+def test_a_long_text_encodes_the_whole_once_and_only_its_strongest_clauses(tmp_path):
+    settings, enc = three_case_library(tmp_path)
+    main, clause = Recording(), Recording()
+    searcher = pipeline.open_searcher(settings, encoder=main, clause_encoder=clause)
+    s = searcher.score(NARRATIVE)
+    assert len(s.clauses) > ENCODED and len(s.encoded) == ENCODED
+    assert main.calls == [[s.query]]  # the whole text, on the main encoder only
+    assert clause.calls == [s.encoded]  # the picked clauses, in one batch, on the clause encoder
+    assert set(s.encoded) <= set(s.clauses) and any("暖气" in c for c in s.encoded)
+    assert not any(c.startswith("记者了解到") for c in s.encoded)  # narrative without the library's words
+    assert searcher.search(NARRATIVE, k=1).hits[0].record.slug == "radiator-cold"
+
+
+def test_dense_mode_encodes_every_clause_and_a_short_query_none(tmp_path):
+    settings, _ = three_case_library(tmp_path)
+    clause = Recording()
+    searcher = pipeline.open_searcher(settings, encoder=HashingEncoder(), clause_encoder=clause)
+    s = searcher.score(NARRATIVE, mode="dense")
+    assert s.encoded == s.clauses and clause.calls == [s.clauses]
+    assert searcher.score("暖气不热").encoded == [] and len(clause.calls) == 1
+    assert searcher.score(NARRATIVE, mode="bm25").encoded == []
+
+
+def test_without_a_clause_encoder_the_main_encoder_encodes_the_clauses(tmp_path):
+    settings, _ = three_case_library(tmp_path)
+    main = Recording()
+    s = pipeline.open_searcher(settings, encoder=main).score(NARRATIVE)
+    assert main.calls == [[s.query], s.encoded]
+
+
+def test_the_clause_encoder_is_the_int8_model_only_next_to_onnx(tmp_path):
+    from search.models import load_clause_encoder
+
+    cache = tmp_path / "cache"  # nothing is loaded for these: no model in it
+    assert load_clause_encoder("embedded", cache, backend="torch") is None
+    assert load_clause_encoder("embedded", cache, backend="onnx", clause="same") is None
+    assert load_clause_encoder("some/other-model", cache, backend="auto") is None
+    assert not cache.exists()

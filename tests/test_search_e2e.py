@@ -31,7 +31,11 @@ def real_settings(tmp_path_factory, cache_dir):
 def real_searcher(real_settings, real_encoder):
     result = pipeline.index(real_settings, encoder=real_encoder, progress=False)
     assert result.n_cases == len(SEED_CASES)
-    return pipeline.open_searcher(real_settings, encoder=real_encoder)
+    # as served: a long text's clauses go to the int8 export of the same model
+    searcher = pipeline.open_searcher(real_settings, encoder=real_encoder,
+                                      clause_encoder=pipeline.load_clause_encoder(real_settings))
+    assert searcher.clause_encoder.backend == "onnx-int8"
+    return searcher
 
 
 # Phrased the way an owner talks, not the way the cases are written.

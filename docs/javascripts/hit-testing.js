@@ -31,6 +31,7 @@
     line(summary, "融合方式：" + x.method);
     line(summary, "关键词一侧用到的词：" + (x.terms.length ? x.terms.join("、") : "（没有：库里没出现过这些词）"));
     if (x.clauses.length > 1) line(summary, "切出的分句（" + x.clauses.length + "）：" + x.clauses.join(" ｜ "));
+    if (x.encoded.length) line(summary, "参与向量打分的分句（" + x.encoded.length + "，关键词证据最强）：" + x.encoded.join(" ｜ "));
     body.textContent = "";
     x.cases.forEach(function (c) {
       var tr = el("tr", c.fused_rank === 1 ? "cl-x-first" : null);

@@ -111,6 +111,7 @@ def _print_explanation(x) -> None:
     click.echo(f"查询：{x.query}")
     if len(x.clauses) > 1:
         click.echo(f"分句（{len(x.clauses)}）：" + " | ".join(x.clauses))
+        click.echo(f"编码的分句（{len(x.encoded)}，关键词证据最强）：" + " | ".join(x.encoded))
     click.echo(f"BM25 用到的词：{'、'.join(x.terms) or '（无：库里没有这些词）'}")
     click.echo(f"融合：{x.method}")
     agreed = "，BM25 的第一名也在向量前三（置信度已加分）" if x.agreed else ""

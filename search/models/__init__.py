@@ -11,6 +11,6 @@
 Importing the package is cheap (numpy only).
 """
 
-from search.models.base import BACKENDS, EMBEDDED, Encoder, load_encoder, resolve_backend
+from search.models.base import BACKENDS, EMBEDDED, Encoder, load_clause_encoder, load_encoder, resolve_backend
 
-__all__ = ["BACKENDS", "EMBEDDED", "Encoder", "load_encoder", "resolve_backend"]
+__all__ = ["BACKENDS", "EMBEDDED", "Encoder", "load_clause_encoder", "load_encoder", "resolve_backend"]

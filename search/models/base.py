@@ -19,6 +19,11 @@ Backends (``load_encoder(..., backend=...)``; all but torch for the embedded mod
 * ``"onnx-int8"``: that export with dynamic int8 weights; its own ``model_id``.
 * ``"openvino"``: the float32 ONNX file compiled by OpenVINO (f32); same ``model_id`` as torch.
 
+``load_clause_encoder`` gives what a long text's clauses are encoded with (the searcher
+pools them; the whole text and every index vector stay on the main encoder): the int8
+export of the embedded model when it runs on onnx (cosine ≥ 0.99 with float32, about
+twice as fast), else None, meaning the main encoder.
+
 Measurements: benchmarks/backends.py. A wrong argument (unknown backend, a backend the
 model cannot use, no such model) raises ConfigError; a model that cannot be converted,
 verified or loaded raises ModelError.
@@ -115,3 +120,13 @@ def load_encoder(model: str, cache_dir: Path, backend: str = AUTO, threads: int 
         backend=backend,
         threads=threads,
     )
+
+
+def load_clause_encoder(model: str, cache_dir: Path, backend: str = AUTO, clause: str = "int8",
+                        threads: int | None = None) -> Encoder | None:
+    """The encoder for a long text's clauses, or None for "the main encoder itself":
+    ``clause`` "same", any model but the embedded one, or a main backend other than onnx
+    (int8 is the onnx export quantised; next to torch or OpenVINO it would mix runtimes)."""
+    if clause == "same" or model != EMBEDDED or resolve_backend(model, backend) != ONNX:
+        return None
+    return load_encoder(model, cache_dir, backend=ONNX_INT8, threads=threads)

@@ -42,6 +42,7 @@ class Explanation:
     mode: str
     method: str  # which fusion applied, in words
     clauses: list[str]
+    encoded: list[str]  # the clauses the dense side embedded (a long text's strongest)
     terms: list[str]  # BM25 query terms found in the library
     threshold: float
     confidence: float
@@ -65,7 +66,7 @@ def explain(searcher: Searcher, query: str, k: int = 10, weak_below: float = 0.0
     cut = weak_below if mode != "bm25" else 0.0
     match = "none" if first is None else ("weak" if conf < cut else "strong")
     agreed = fusion.agree(s.dense, s.bm25)
-    return Explanation(s.query, mode, _method(s), s.clauses, list(dict.fromkeys(s.tokens)), cut, round(conf, 4), agreed, match, rows)
+    return Explanation(s.query, mode, _method(s), s.clauses, s.encoded, list(dict.fromkeys(s.tokens)), cut, round(conf, 4), agreed, match, rows)
 
 
 def _method(s: Scores) -> str:
@@ -74,7 +75,8 @@ def _method(s: Scores) -> str:
     if s.mode == "bm25":
         return "只用 BM25 关键词"
     if s.long:
-        return (f"长文本（{len(s.clauses)} 个分句）：向量分 = 整段 × {fusion.WHOLE_SHARE:g} + 最好的 {fusion.CLAUSE_POOL} 个分句均值 × "
+        return (f"长文本（{len(s.clauses)} 个分句，编码其中关键词证据最强的 {len(s.encoded)} 个）：向量分 = 整段 × {fusion.WHOLE_SHARE:g} + "
+                f"最好的 {fusion.CLAUSE_POOL} 个分句均值 × "
                 f"{1 - fusion.WHOLE_SHARE:g}，再加 BM25 分（按最高分折算）× {fusion.LONG_BM25_WEIGHT:g}")
     return (f"短查询：名次融合（RRF，k={fusion.RRF_K}），向量权重 {fusion.WEIGHTS['dense']:g}、"
             f"BM25 权重 {fusion.WEIGHTS['bm25']:g}")

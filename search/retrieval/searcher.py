@@ -3,9 +3,12 @@ tokens, per case, fused (search.retrieval.fusion), with filters and a highlighte
 of the best section.
 
 Both sides see the same normalised text (Traditional → Simplified, NFKC), so 暖氣不熱
-finds 暖气不热. A long text is also split into clauses (search.retrieval.clauses), each
-embedded in the same batch as the whole, so the clause that names the problem is matched
-on its own. `score()` computes every per-case array once; `search()` turns them into
+finds 暖气不热. A long text is also split into clauses (search.retrieval.clauses); the
+clauses with the strongest BM25 evidence (at most fusion.CLAUSE_POOL of them; every clause
+in dense mode) are embedded in one batch after the whole, so the clause that names the
+problem is matched on its own. The clauses go to ``clause_encoder`` (by default the int8
+export of the same model: only the pooled clause scores see it, never the whole text's
+cosine that the weak cut is calibrated on). `score()` computes every per-case array once; `search()` turns them into
 hits and `explain()` (search.retrieval.explain) into the hit-testing view.
 """
 
@@ -22,7 +25,7 @@ from search.index.records import CaseRecord
 from search.index.store import Index
 from search.library.textnorm import highlight_terms, normalize, tokenize
 from search.retrieval import fusion
-from search.retrieval.clauses import split_clauses
+from search.retrieval.clauses import split_clauses, strongest
 from search.retrieval.dense import APPROX_MIN_CHUNKS, dense_index
 from search.retrieval.snippets import make_snippet
 
@@ -62,6 +65,7 @@ class Scores:
 
     query: str  # normalised
     clauses: list[str]  # more than one: a long text, scored as one
+    encoded: list[str]  # the clauses the dense side embedded (a long text's strongest; else none)
     tokens: list[str]  # BM25 query tokens found in the library's vocabulary
     mode: str
     dense_chunks: np.ndarray | None  # whole-query cosine per chunk
@@ -80,11 +84,16 @@ class Searcher:
     """Holds one loaded index and the encoder. Immutable after construction, so a server
     can swap in a new Searcher atomically when the index is rebuilt."""
 
-    def __init__(self, index: Index, encoder, approx: bool | None = None, dense=None):
+    def __init__(self, index: Index, encoder, approx: bool | None = None, dense=None, clause_encoder=None):
         """``dense``: another vector index with faiss' ``search(qv, k) → (scores, ids)``
-        (search/shared/vectors.py: PostgreSQL's HNSW); default faiss in memory."""
+        (search/shared/vectors.py: PostgreSQL's HNSW); default faiss in memory.
+        ``clause_encoder``: what a long text's clauses are encoded with (default ``encoder``;
+        the int8 export of the same model by default in pipeline.open_searcher)."""
         self.index = index
         self.encoder = encoder
+        self.clause_encoder = clause_encoder or encoder
+        if self.clause_encoder.dim != encoder.dim:
+            raise ValueError("clause_encoder must give vectors of the encoder's size")
         if approx is None:
             approx = len(index.chunks) >= APPROX_MIN_CHUNKS
         self.faiss = dense if dense is not None else dense_index(np.ascontiguousarray(index.vectors, dtype=np.float32), approx)
@@ -128,15 +137,18 @@ class Searcher:
         empty = not len(self.index.chunks) or not allowed.any()
         dense_chunks = dense_whole = dense = bm25_chunks = bm25 = None
         tokens: list[str] = []
+        encoded: list[str] = []
+        if mode != "bm25" and not empty and len(clauses) > 1:
+            encoded = clauses if mode == "dense" else self._strongest(clauses, allowed)
         if mode != "bm25" and not empty:
-            dense_chunks, dense_whole, dense = self._dense(q, clauses, allowed)
+            dense_chunks, dense_whole, dense = self._dense(q, encoded, allowed)
         if mode != "dense" and not empty:
             tokens, bm25_chunks, bm25 = self._bm25(q, allowed)
         if empty:
             fused = np.full(self.n_cases, fusion.MISSING)
         else:
             fused = fusion.fuse(dense, bm25, len(clauses) > 1)
-        return Scores(q, clauses, tokens, mode, dense_chunks, dense_whole, dense, bm25_chunks, bm25, fused)
+        return Scores(q, clauses, encoded, tokens, mode, dense_chunks, dense_whole, dense, bm25_chunks, bm25, fused)
 
     def confidence(self, s: Scores, case: int) -> float:
         """What the weak cut applies to: the case's cosine (+ the agreement bonus in hybrid
@@ -187,13 +199,24 @@ class Searcher:
         np.maximum.at(best, cases[keep], vals[keep])
         return best
 
+    def _strongest(self, clauses: list[str], allowed: np.ndarray) -> list[str]:
+        """The clauses worth embedding: those whose words an allowed chunk matches best."""
+        rows = allowed[self.index.chunk_case]
+        bm = self.index.bm25
+
+        def evidence(clause: str) -> float:
+            tokens = [t for t in tokenize(clause) if t in bm.vocab_dict]
+            return float(bm.get_scores(tokens)[rows].max()) if tokens and rows.any() else 0.0
+
+        return strongest(clauses, [evidence(c) for c in clauses])
+
     def _dense(self, q: str, clauses: list[str], allowed: np.ndarray):
-        """The whole text and (if long) each clause, encoded in one batch."""
-        long = len(clauses) > 1
+        """The whole text, then (if any) the given clauses as one batch."""
+        long = bool(clauses)
         # two batches: padded together, every short clause would cost as much as the whole text
         qv = self.encoder.encode_queries([q]).astype(np.float32)
         if long:
-            qv = np.vstack([qv, self.encoder.encode_queries(clauses).astype(np.float32)])
+            qv = np.vstack([qv, self.clause_encoder.encode_queries(clauses).astype(np.float32)])
         k = min(len(self.index.chunks), DENSE_CANDIDATES)
         scores, ids = self.faiss.search(qv, k)
         chunks = np.full(len(self.index.chunks), fusion.MISSING)

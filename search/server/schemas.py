@@ -93,6 +93,7 @@ class ExplainResponse(BaseModel):
     mode: str
     method: str = Field(description="这次用的融合方式")
     clauses: list[str] = Field(description="长文本切出的分句；只有一句时就是查询本身")
+    encoded: list[str] = Field(description="长文本里实际编码、参与向量打分的分句（关键词证据最强的几个）；短查询为空")
     terms: list[str] = Field(description="BM25 用到的查询词（库里出现过的）")
     threshold: float = Field(description="weak 阈值")
     confidence: float

@@ -40,6 +40,15 @@ class SearchService:
         # 2 threads, 19 ms on 1)
         self.inference = InferenceWorker(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
         self.encoder = self.inference  # what the Searcher encodes queries with (query priority)
+        # a long text's clauses: the int8 model on a worker of its own, or the same worker
+        self.clauses = self.inference
+        try:
+            clause = pipeline.load_clause_encoder(settings, threads=settings.server_threads) if encoder is None else None
+        except BaseException:
+            self.inference.close()
+            raise
+        if clause is not None:
+            self.clauses = InferenceWorker(clause)
         self.searcher = None
         self.loaded_from: Path | None = None
         self._reload_lock = threading.Lock()
@@ -89,9 +98,10 @@ class SearchService:
                 if built is not None and built.path.resolve() == target:
                     from search.retrieval.searcher import Searcher
 
-                    searcher = Searcher(built, self.encoder)
+                    searcher = Searcher(built, self.encoder, clause_encoder=self.clauses)
                 else:
-                    searcher = pipeline.open_searcher(self.settings, encoder=self.encoder, dense=self._dense_factory())
+                    searcher = pipeline.open_searcher(self.settings, encoder=self.encoder, dense=self._dense_factory(),
+                                                      clause_encoder=self.clauses)
             except IndexMissing:
                 return False
             except CaselibError as e:
@@ -251,6 +261,8 @@ class SearchService:
         the watcher, then close the log. Idempotent."""
         self._stop.set()
         self.inference.close()
+        if self.clauses is not self.inference:
+            self.clauses.close()
         w = self._watcher
         if w is not None and w is not threading.current_thread():
             w.join(WATCHER_JOIN_S)
