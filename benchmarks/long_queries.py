@@ -29,6 +29,27 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def rss_mb() -> float:
+    """This process's resident memory (VmRSS), MB."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def load_encoders(settings):
+    """The query encoder and the clause encoder on one inference thread, as served, and the
+    resident memory each added when loaded (MB; each has encoded one text)."""
+    from search import pipeline
+
+    start = rss_mb()
+    encoder = pipeline.load_encoder(settings, threads=1)
+    encoder.encode_queries(["暖气不热"])
+    loaded = rss_mb()
+    clause = pipeline.load_clause_encoder(settings, threads=1)
+    if clause is not None:
+        clause.encode_queries(["暖气不热"])
+    return encoder, clause, loaded - start, rss_mb() - loaded
+
+
 def measure(searcher, encoder, texts: list[str], repeat: int):
     """Per text and repeat, in ms: encoding the text once; the encoding the searcher does
     (the text, then the clauses it picked as one batch); the whole search(). Plus each
@@ -65,9 +86,9 @@ def main() -> None:
     from search.settings import load_settings
 
     settings = load_settings(ROOT)
-    encoder = pipeline.load_encoder(settings, threads=1)
-    searcher = pipeline.open_searcher(settings, encoder=encoder,
-                                      clause_encoder=pipeline.load_clause_encoder(settings, threads=1))
+    encoder, clause, main_mb, clause_mb = load_encoders(settings)
+    searcher = pipeline.open_searcher(settings, encoder=encoder, clause_encoder=clause)
+    print(f"resident memory added: query encoder {main_mb:.0f} MB, clause encoder {clause_mb:.0f} MB")
     texts = [str(x["q"]) for x in yaml.safe_load((ROOT / "benchmarks" / "real_queries.yaml").read_text(encoding="utf-8"))]
     enc_one, enc_batch, search, n_clauses = measure(searcher, encoder, texts, args.repeat)
     print(f"{len(texts)} texts × {args.repeat}, {statistics.mean(len(t) for t in texts):.0f} characters on average, "

@@ -43,7 +43,7 @@ class Settings(BaseModel):
     )
     clause_encoder: Literal["int8", "same"] = Field(
         "int8",
-        description="长文本（几句话的投诉、留言）挑出的分句用什么编码：int8（默认：内置模型走 onnx 时用它的 int8 量化版，快约一倍，"
+        description="长文本（几句话的投诉、留言）挑出的分句用什么编码：int8（默认：内置模型走 onnx 时用它的 int8 量化版，快约一倍，多占约 135 MB 内存，"
         "整段和索引仍用原模型）或 same（和整段用同一个编码器）",
     )
     server_threads: int = Field(

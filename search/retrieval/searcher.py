@@ -8,8 +8,9 @@ clauses with the strongest BM25 evidence (at most fusion.CLAUSE_POOL of them; ev
 in dense mode) are embedded in one batch after the whole, so the clause that names the
 problem is matched on its own. The clauses go to ``clause_encoder`` (by default the int8
 export of the same model: only the pooled clause scores see it, never the whole text's
-cosine that the weak cut is calibrated on). `score()` computes every per-case array once; `search()` turns them into
-hits and `explain()` (search.retrieval.explain) into the hit-testing view.
+cosine that the weak cut is calibrated on). `score()` computes every per-case array once;
+`search()` turns them into hits and `explain()` (search.retrieval.explain) into the
+hit-testing view.
 """
 
 from __future__ import annotations
