@@ -48,14 +48,14 @@ def add_users(settings, users, password: str) -> None:
 
 
 @contextlib.contextmanager
-def serving(settings, encoder):
+def serving(settings, encoder, clause_encoder=None):
     """create_app(settings) under uvicorn in a thread; yields its base URL."""
     import uvicorn
 
     from search.server.app import create_app
 
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=encoder), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=encoder, clause_encoder=clause_encoder), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 60

@@ -132,6 +132,15 @@ def real_encoder(cache_dir):
 
 
 @pytest.fixture(scope="session")
+def real_clause_encoder(cache_dir):
+    """What the server encodes a long text's clauses with by default: the int8 export of
+    the embedded model (exported once per machine)."""
+    from search.models import load_clause_encoder
+
+    return load_clause_encoder("embedded", cache_dir)
+
+
+@pytest.fixture(scope="session")
 def torch_encoder(cache_dir):
     """The embedded model on sentence-transformers + torch: the reference the other backends
     must reproduce."""
@@ -186,9 +195,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def server(project, real_encoder):
-    """The app on a free loopback port for the requesting module's `project` fixture."""
+def server(project, real_encoder, real_clause_encoder):
+    """The app on a free loopback port for the requesting module's `project` fixture, with
+    the encoders the server loads by default."""
     from tests.browser_support import serving
 
-    with serving(project, real_encoder) as url:
+    with serving(project, real_encoder, real_clause_encoder) as url:
         yield url

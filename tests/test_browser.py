@@ -123,6 +123,12 @@ def test_hit_testing_page_shows_why_a_case_ranks(server, page):
     assert "匹配的词：" in cells.nth(5).inner_text()
     summary = page.locator("#cl-x-summary").inner_text()
     assert "判断：有相近先例" in summary and "阈值 0.875" in summary
+    page.fill("#cl-x-q", "你好，我是8栋的住户。我家卫生间的吊顶从上周开始往下滴水，一圈黄印子越来越大。"
+                         "楼上那家人在外地工作，房子一直空着，敲门没人。找了你们物业三次，每次都说联系不上业主。"
+                         "现在石膏板都泡软了，你们到底管不管？")
+    page.click("#cl-x-form button")
+    page.locator("#cl-x-summary", has_text="参与向量打分的分句（3").wait_for()  # the clauses a search encoded
+    assert "upstairs-water-leak" in page.locator("#cl-x-table tbody tr").first.locator("td").nth(3).inner_text()
     page.fill("#cl-x-q", "<img src=x onerror=alert(1)>电梯坏了")
     page.click("#cl-x-form button")
     page.locator("#cl-x-summary", has_text="融合方式").wait_for()

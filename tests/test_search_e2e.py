@@ -28,12 +28,12 @@ def real_settings(tmp_path_factory, cache_dir):
 
 
 @pytest.fixture(scope="module")
-def real_searcher(real_settings, real_encoder):
+def real_searcher(real_settings, real_encoder, real_clause_encoder):
     result = pipeline.index(real_settings, encoder=real_encoder, progress=False)
     assert result.n_cases == len(SEED_CASES)
     # as served: a long text's clauses go to the int8 export of the same model
     searcher = pipeline.open_searcher(real_settings, encoder=real_encoder,
-                                      clause_encoder=pipeline.load_clause_encoder(real_settings))
+                                      clause_encoder=real_clause_encoder)
     assert searcher.clause_encoder.backend == "onnx-int8"
     return searcher
 

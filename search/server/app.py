@@ -25,8 +25,10 @@ from search.settings import Settings
 ROUTERS = (health, search, explain, cases, history, feedback, replies, auth, drafts, users, quiz)
 
 
-def create_app(settings: Settings, encoder=None) -> FastAPI:
-    services = Services(settings, encoder=encoder)
+def create_app(settings: Settings, encoder=None, clause_encoder=None) -> FastAPI:
+    """``encoder``/``clause_encoder``: already loaded encoders (tests share one per
+    session); by default both are loaded from the settings."""
+    services = Services(settings, encoder=encoder, clause_encoder=clause_encoder)
     authoring = Authoring(settings)
 
     @asynccontextmanager

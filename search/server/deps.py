@@ -16,9 +16,10 @@ class Services:
     """Holds the app's one SearchService: created at start-up by the lifespan, or lazily
     (once, under a lock) for a host that calls the app without running the lifespan."""
 
-    def __init__(self, settings: Settings, encoder=None):
+    def __init__(self, settings: Settings, encoder=None, clause_encoder=None):
         self.settings = settings
         self.encoder = encoder
+        self.clause_encoder = clause_encoder
         self._lock = threading.Lock()
         self._service: SearchService | None = None
 
@@ -28,7 +29,7 @@ class Services:
             with self._lock:
                 svc = self._service
                 if svc is None:
-                    svc = SearchService(self.settings, encoder=self.encoder)
+                    svc = SearchService(self.settings, encoder=self.encoder, clause_encoder=self.clause_encoder)
                     svc.watch()  # pick up a rebuilt index or a saved case without a restart
                     self._service = svc
         return svc

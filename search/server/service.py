@@ -33,7 +33,7 @@ class SearchService:
     current Searcher, the search log and the watcher thread; ``close()`` stops both
     threads. Everything that needs vectors goes through ``self.inference``."""
 
-    def __init__(self, settings: Settings, encoder=None):
+    def __init__(self, settings: Settings, encoder=None, clause_encoder=None):
         self.settings = settings
         # once per process. Few intra-op threads: oversubscribed OpenMP threads spin against
         # each other (with another busy process on the 2 cores a query took 700-800 ms on
@@ -41,14 +41,16 @@ class SearchService:
         self.inference = InferenceWorker(encoder or pipeline.load_encoder(settings, threads=settings.server_threads))
         self.encoder = self.inference  # what the Searcher encodes queries with (query priority)
         # a long text's clauses: the int8 model on a worker of its own, or the same worker
+        # (given an encoder and no clause encoder: that encoder does both)
         self.clauses = self.inference
         try:
-            clause = pipeline.load_clause_encoder(settings, threads=settings.server_threads) if encoder is None else None
+            if clause_encoder is None and encoder is None:
+                clause_encoder = pipeline.load_clause_encoder(settings, threads=settings.server_threads)
         except BaseException:
             self.inference.close()
             raise
-        if clause is not None:
-            self.clauses = InferenceWorker(clause)
+        if clause_encoder is not None:
+            self.clauses = InferenceWorker(clause_encoder)
         self.searcher = None
         self.loaded_from: Path | None = None
         self._reload_lock = threading.Lock()
